@@ -1,0 +1,176 @@
+import CMPI
+import Foundation
+import Glibc
+
+/// Runs the all-reduces that `startAllReduceSum` hands off, in submission order, so that
+/// they progress while the caller computes.
+///
+/// Open MPI here has no asynchronous progress: a non-blocking collective advances only inside
+/// some MPI call of its process. Two ways to keep it moving are offered (comm.progress):
+///
+/// - `thread`: a communication thread takes each submitted buffer and runs the configured
+///   algorithm to completion on its own communicator, while the main thread computes.
+/// - `test`: for the `mpi` algorithm, the main thread issues MPI_Iallreduce and tests the
+///   oldest request between layers (through `test`), with no extra thread.
+///
+/// Every rank submits the same buffers in the same order, so the thread's collectives match
+/// across ranks. Slots are preallocated: submitting allocates nothing.
+final class CollectiveQueue: @unchecked Sendable {
+    enum Progress { case thread, test }
+
+    private struct Slot {
+        var base: UnsafeMutablePointer<Float>?
+        var count = 0
+        var request: MPI_Request? = nil
+        var done = false
+        var error: CommError?
+        var start: UInt64 = 0
+        var end: UInt64 = 0
+    }
+
+    private static let capacity = 1024
+    private let progress: Progress
+    /// Runs one all-reduce to completion (on the communication thread).
+    private let run: (UnsafeMutableBufferPointer<Float>) throws(CommError) -> Void
+    /// Starts a non-blocking MPI all-reduce (test mode).
+    private let issue: ((UnsafeMutableBufferPointer<Float>, UnsafeMutablePointer<MPI_Request?>) throws(CommError) -> Void)?
+    private var slots = [Slot](repeating: Slot(), count: CollectiveQueue.capacity)
+    private var submitted = 0
+    private var finished = 0
+    private var stopping = false
+    private var mutex = pthread_mutex_t()
+    private var workAvailable = pthread_cond_t()
+    private var workDone = pthread_cond_t()
+    private var thread: Thread?
+
+    init(progress: Progress,
+         run: @escaping (UnsafeMutableBufferPointer<Float>) throws(CommError) -> Void,
+         issue: ((UnsafeMutableBufferPointer<Float>, UnsafeMutablePointer<MPI_Request?>) throws(CommError) -> Void)?) {
+        self.progress = progress
+        self.run = run
+        self.issue = issue
+        pthread_mutex_init(&mutex, nil)
+        pthread_cond_init(&workAvailable, nil)
+        pthread_cond_init(&workDone, nil)
+        if progress == .thread {
+            let t = Thread { [unowned self] in self.serve() }
+            t.name = "lockstep-comm"
+            t.start()
+            thread = t
+        }
+    }
+
+    /// Stops the communication thread after the submitted work is done.
+    func shutdown() {
+        pthread_mutex_lock(&mutex)
+        stopping = true
+        pthread_cond_broadcast(&workAvailable)
+        while progress == .thread && thread != nil && finished < submitted {
+            pthread_cond_wait(&workDone, &mutex)
+        }
+        pthread_mutex_unlock(&mutex)
+    }
+
+    /// Whether every submitted collective has completed.
+    var isIdle: Bool {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        return finished == submitted
+    }
+
+    func submit(_ buffer: UnsafeMutableBufferPointer<Float>) throws(CommError) -> CommRequest {
+        pthread_mutex_lock(&mutex)
+        precondition(submitted - finished < CollectiveQueue.capacity,
+                     "CollectiveQueue: more than \(CollectiveQueue.capacity) collectives in flight")
+        let ticket = submitted
+        let i = ticket % CollectiveQueue.capacity
+        slots[i] = Slot(base: buffer.baseAddress, count: buffer.count, start: MonotonicClock.nanoseconds())
+        submitted += 1
+        if progress == .thread {
+            pthread_cond_signal(&workAvailable)
+            pthread_mutex_unlock(&mutex)
+        } else {
+            pthread_mutex_unlock(&mutex)
+            try withUnsafeMutablePointer(to: &slots[i].request) { (request) throws(CommError) in
+                try issue!(buffer, request)
+            }
+        }
+        return CommRequest(queue: self, ticket: ticket)
+    }
+
+    func test(_ ticket: Int) throws(CommError) -> Bool {
+        if progress == .test { try testInOrder(upTo: ticket, blocking: false) }
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        let slot = slots[ticket % CollectiveQueue.capacity]
+        if let error = slot.error, slot.done { throw error }
+        return slot.done
+    }
+
+    func wait(_ ticket: Int) throws(CommError) {
+        if progress == .test {
+            try testInOrder(upTo: ticket, blocking: true)
+        } else {
+            pthread_mutex_lock(&mutex)
+            while !slots[ticket % CollectiveQueue.capacity].done { pthread_cond_wait(&workDone, &mutex) }
+            pthread_mutex_unlock(&mutex)
+        }
+        pthread_mutex_lock(&mutex)
+        let error = slots[ticket % CollectiveQueue.capacity].error
+        pthread_mutex_unlock(&mutex)
+        if let error { throw error }
+    }
+
+    func interval(_ ticket: Int) -> (start: UInt64, end: UInt64) {
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        let slot = slots[ticket % CollectiveQueue.capacity]
+        return (slot.start, slot.end)
+    }
+
+    /// Test mode: tests (or waits on) the outstanding MPI requests in order, up to `ticket`.
+    private func testInOrder(upTo ticket: Int, blocking: Bool) throws(CommError) {
+        while finished <= ticket {
+            let i = finished % CollectiveQueue.capacity
+            var flag: Int32 = 0
+            let code = blocking ? MPI_Wait(&slots[i].request, nil) : MPI_Test(&slots[i].request, &flag, nil)
+            if code != MPI_SUCCESS {
+                slots[i].error = CommError(operation: "MPI_Iallreduce (\(slots[i].count) floats)", code: code,
+                                           reason: MPIRuntime.errorString(code))
+            } else if !blocking && flag == 0 {
+                return
+            }
+            pthread_mutex_lock(&mutex)
+            slots[i].done = true
+            slots[i].end = MonotonicClock.nanoseconds()
+            finished += 1
+            pthread_mutex_unlock(&mutex)
+        }
+    }
+
+    /// The communication thread: runs submitted all-reduces in order until shut down.
+    private func serve() {
+        pthread_mutex_lock(&mutex)
+        while true {
+            while finished == submitted && !stopping { pthread_cond_wait(&workAvailable, &mutex) }
+            if finished == submitted && stopping { break }
+            let i = finished % CollectiveQueue.capacity
+            let buffer = UnsafeMutableBufferPointer(start: slots[i].base, count: slots[i].count)
+            pthread_mutex_unlock(&mutex)
+            let start = MonotonicClock.nanoseconds()
+            var failure: CommError?
+            do { try run(buffer) } catch { failure = error }
+            let end = MonotonicClock.nanoseconds()
+            pthread_mutex_lock(&mutex)
+            slots[i].start = start
+            slots[i].end = end
+            slots[i].error = failure
+            slots[i].done = true
+            finished += 1
+            pthread_cond_broadcast(&workDone)
+        }
+        thread = nil
+        pthread_cond_broadcast(&workDone)
+        pthread_mutex_unlock(&mutex)
+    }
+}

@@ -1,0 +1,60 @@
+/// The collectives Lockstep needs, on raw buffers. Comm knows nothing of tensors: the
+/// trainer hands it slices of its flat gradient buffer.
+///
+/// Two implementations: `MPICommunicator` on Open MPI, and `SingleProcessCommunicator` for a
+/// world of one, which needs no mpirun.
+public protocol Communicator: AnyObject {
+    /// This process's rank in the world, 0..<size.
+    var rank: Int { get }
+    /// The number of ranks.
+    var size: Int { get }
+    /// This rank's index among the ranks of its node.
+    var localRank: Int { get }
+    /// The number of ranks on this rank's node.
+    var localSize: Int { get }
+    /// The number of nodes (as the node-local split, or a forced ranks_per_node, defines them).
+    var nodeCount: Int { get }
+    /// This node's name, as MPI reports it.
+    var processorName: String { get }
+
+    /// Sums `buffer` over all ranks, in place, with the configured algorithm.
+    func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws(CommError)
+    /// Sums `buffer` over all ranks, in place. Integer sums are exact in any order, which is
+    /// what deterministic mode builds on.
+    func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Int64>) throws(CommError)
+    /// Starts summing `buffer` over all ranks and returns at once; the buffer belongs to the
+    /// communicator until the request completes.
+    func startAllReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws(CommError) -> CommRequest
+    /// Reduces a few control values (loss sums, flags) with MPI's own collective.
+    func allReduce(_ values: UnsafeMutableBufferPointer<Double>, _ op: ReduceOp) throws(CommError)
+    /// Copies `bytes` from `root` to every rank.
+    func broadcast(_ bytes: UnsafeMutableRawBufferPointer, root: Int) throws(CommError)
+    /// Gathers each rank's `mine` (all the same length) into `all`, in rank order.
+    func allGather(_ mine: UnsafeRawBufferPointer, into all: UnsafeMutableRawBufferPointer) throws(CommError)
+    func barrier() throws(CommError)
+    /// Ends every rank of the job with `code`.
+    func abort(code: Int32) -> Never
+}
+
+/// A reduction over control values.
+public enum ReduceOp: Sendable {
+    case sum, max, min
+}
+
+/// The element types an all-reduce adds up, and how.
+public protocol ReducibleElement: Sendable {
+    /// `into[i] += from[i]` for `count` elements.
+    static func accumulate(_ into: UnsafeMutablePointer<Self>, _ from: UnsafePointer<Self>, count: Int)
+}
+
+extension Float: ReducibleElement {
+    public static func accumulate(_ into: UnsafeMutablePointer<Float>, _ from: UnsafePointer<Float>, count: Int) {
+        for i in 0..<count { into[i] += from[i] }
+    }
+}
+
+extension Int64: ReducibleElement {
+    public static func accumulate(_ into: UnsafeMutablePointer<Int64>, _ from: UnsafePointer<Int64>, count: Int) {
+        for i in 0..<count { into[i] &+= from[i] }
+    }
+}

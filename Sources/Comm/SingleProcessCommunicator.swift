@@ -1,0 +1,28 @@
+import Glibc
+
+/// The communicator of a world of one: every collective is the identity. It exists so that
+/// `lockstep train` runs as a plain process, without mpirun; multi-rank runs always use MPI.
+public final class SingleProcessCommunicator: Communicator {
+    public init() {}
+
+    public var rank: Int { 0 }
+    public var size: Int { 1 }
+    public var localRank: Int { 0 }
+    public var localSize: Int { 1 }
+    public var nodeCount: Int { 1 }
+    public var processorName: String { ProcessName.host }
+
+    public func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws(CommError) {}
+    public func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Int64>) throws(CommError) {}
+    public func startAllReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws(CommError) -> CommRequest {
+        .completed
+    }
+    public func allReduce(_ values: UnsafeMutableBufferPointer<Double>, _ op: ReduceOp) throws(CommError) {}
+    public func broadcast(_ bytes: UnsafeMutableRawBufferPointer, root: Int) throws(CommError) {}
+    public func allGather(_ mine: UnsafeRawBufferPointer, into all: UnsafeMutableRawBufferPointer) throws(CommError) {
+        precondition(all.count == mine.count, "allGather: \(all.count) bytes for one rank's \(mine.count)")
+        all.copyMemory(from: mine)
+    }
+    public func barrier() throws(CommError) {}
+    public func abort(code: Int32) -> Never { exit(code) }
+}

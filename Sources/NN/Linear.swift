@@ -1,0 +1,66 @@
+import Tensor
+
+/// A fully connected layer, `y = x·Wᵀ + b`, optionally followed by a fused ReLU.
+///
+/// - `weight`: [out, in], kaiming-uniform with a = √5, that is U(-1/√in, 1/√in), as PyTorch.
+/// - `bias`: [out], U(-1/√in, 1/√in).
+/// - x: (B, in) → y: (B, out).
+public final class Linear: Layer {
+    public let name: String
+    public let inFeatures: Int
+    public let outFeatures: Int
+    /// Whether a ReLU is applied to the output in the same pass.
+    public let relu: Bool
+
+    private var weight: Tensor!, bias: Tensor!, weightGrad: Tensor!, biasGrad: Tensor!
+    private var weightIndex = 0
+
+    public init(name: String, inFeatures: Int, outFeatures: Int, relu: Bool) {
+        self.name = name
+        self.inFeatures = inFeatures
+        self.outFeatures = outFeatures
+        self.relu = relu
+    }
+
+    public var parameterRequests: [ParameterRequest] {
+        [ParameterRequest(suffix: "weight", shape: [outFeatures, inFeatures], fanIn: inFeatures),
+         ParameterRequest(suffix: "bias", shape: [outFeatures], fanIn: inFeatures)]
+    }
+
+    public func bind(_ store: ParameterStore, first: Int) {
+        weightIndex = first
+        weight = store.value(first)
+        bias = store.value(first + 1)
+        weightGrad = store.gradient(first)
+        biasGrad = store.gradient(first + 1)
+    }
+
+    public func forward(_ x: Tensor, into y: Tensor, batch: Int) {
+        // x: (B, in), W: (out, in) -> y: (B, out)
+        let out = Matrix(y, rows: batch, cols: outFeatures)
+        gemm(Matrix(x, rows: batch, cols: inFeatures), .none, Matrix(weight, rows: outFeatures, cols: inFeatures), .transposed,
+             into: out)
+        addBiasRows(out, bias: bias, relu: relu)
+    }
+
+    public func backward(input x: Tensor, output y: Tensor, outputGradient dy: Tensor, inputGradient dx: Tensor?, batch: Int,
+                         observer: GradientObserver) {
+        if relu { reluBackward(dy, output: y, into: dy, count: batch * outFeatures) }
+        let g = Matrix(dy, rows: batch, cols: outFeatures)          // dy: (B, out)
+        let input = Matrix(x, rows: batch, cols: inFeatures)         // x: (B, in)
+        let dW = Matrix(weightGrad, rows: outFeatures, cols: inFeatures)
+        // The weight gradient first, block by block, so that its all-reduce overlaps dx below.
+        for rows in observer.rowBlocks(ofParameter: weightIndex) {
+            // dW[rows, :] += dy[:, rows]ᵀ · x
+            gemm(g.columns(rows), .transposed, input, .none, into: dW.rows(rows), beta: 1)
+            observer.gradientReady(parameter: weightIndex, rows: rows)
+        }
+        accumulateColumnSums(g, into: Matrix(biasGrad, rows: 1, cols: outFeatures))
+        observer.gradientReady(parameter: weightIndex + 1, rows: 0..<outFeatures)
+        if let dx {
+            // dx = dy · W: (B, out)·(out, in)
+            gemm(g, .none, Matrix(weight, rows: outFeatures, cols: inFeatures), .none,
+                 into: Matrix(dx, rows: batch, cols: inFeatures))
+        }
+    }
+}

@@ -1,0 +1,32 @@
+import Tensor
+
+/// 2-D max pooling. x: (B, C, H, W) → y: (B, C, OH, OW). No parameters.
+public final class MaxPool2d: Layer {
+    public let name: String
+    public let geometry: ConvGeometry
+    /// Per output, the winning index within its input plane, kept from forward for backward.
+    private var argmax = UnsafeMutableBufferPointer<Int32>(start: nil, count: 0)
+
+    public init(name: String, geometry: ConvGeometry) {
+        self.name = name
+        self.geometry = geometry
+    }
+
+    deinit { argmax.deallocate() }
+
+    public func allocate(maxBatch: Int) {
+        argmax.deallocate()
+        argmax = .allocate(capacity: maxBatch * geometry.channels * geometry.outputPlane)
+        argmax.initialize(repeating: 0)
+    }
+
+    public func forward(_ x: Tensor, into y: Tensor, batch: Int) {
+        maxPoolForward(x, batch: batch, geometry: geometry, into: y, argmax: argmax)
+    }
+
+    public func backward(input x: Tensor, output y: Tensor, outputGradient dy: Tensor, inputGradient dx: Tensor?, batch: Int,
+                         observer: GradientObserver) {
+        guard let dx else { return }
+        maxPoolBackward(dy, argmax: UnsafeBufferPointer(argmax), batch: batch, geometry: geometry, into: dx)
+    }
+}

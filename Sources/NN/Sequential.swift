@@ -1,0 +1,139 @@
+import Tensor
+
+/// A chain of layers with its parameters in one flat buffer, its gradients in another of the
+/// same layout, and every activation preallocated for batches of up to `maxBatch` samples.
+///
+/// A Linear or Conv2d directly followed by a ReLU runs as one layer with the ReLU fused into
+/// its epilogue; parameter names are unaffected. A step is
+/// `input ← batch; forward; loss fills logitsGradient; backward`, with no allocation.
+public final class Sequential {
+    public let spec: ModelSpec
+    /// The layers as the spec names them, with their per-sample shapes.
+    public let described: [ResolvedLayer]
+    /// The layers that run, after fusion.
+    public let layers: [Layer]
+    public let parameters: ParameterStore
+    public let maxBatch: Int
+    /// Fan-in of each parameter slice, for initialisation.
+    private let fanIns: [Int]
+    /// `activations[i]` is the input of `layers[i]`; the last is the logits. (maxBatch, shape…)
+    private let activations: [Tensor]
+    /// `gradients[i]` is the loss gradient with respect to `activations[i]`, or nil where no
+    /// earlier layer has parameters and so nobody needs it.
+    private let activationGradients: [Tensor?]
+
+    /// Builds the model.
+    /// - Throws: `ModelSpecError` when the layer shapes do not chain.
+    public init(spec: ModelSpec, maxBatch: Int) throws {
+        precondition(maxBatch > 0, "Sequential: maxBatch must be positive, got \(maxBatch)")
+        self.spec = spec
+        self.maxBatch = maxBatch
+        described = try spec.resolve()
+
+        var layers: [Layer] = []
+        var shapes: [[Int]] = [spec.inputShape]
+        var i = 0
+        while i < described.count {
+            let d = described[i]
+            let fuseReLU = i + 1 < described.count && described[i + 1].spec == .relu
+            let layer: Layer
+            switch d.spec {
+            case let .linear(inFeatures, outFeatures):
+                layer = Linear(name: d.name, inFeatures: inFeatures, outFeatures: outFeatures, relu: fuseReLU)
+            case let .conv2d(_, outChannels, kernel, stride, padding):
+                let g = ConvGeometry(channels: d.inputShape[0], height: d.inputShape[1], width: d.inputShape[2],
+                                     kernel: kernel, stride: stride, padding: padding)
+                layer = Conv2d(name: d.name, geometry: g, outChannels: outChannels, relu: fuseReLU)
+            case let .maxPool2d(kernel, stride, padding):
+                let g = ConvGeometry(channels: d.inputShape[0], height: d.inputShape[1], width: d.inputShape[2],
+                                     kernel: kernel, stride: stride, padding: padding)
+                layer = MaxPool2d(name: d.name, geometry: g)
+            case .relu:
+                layer = ReLU(name: d.name, features: d.inputShape.reduce(1, *))
+            case .flatten:
+                layer = Flatten(name: d.name)
+            }
+            let fused = fuseReLU && !(layer is ReLU || layer is MaxPool2d || layer is Flatten)
+            i += fused ? 2 : 1
+            layers.append(layer)
+            shapes.append(fused ? described[i - 1].outputShape : d.outputShape)
+        }
+        self.layers = layers
+
+        var named: [(name: String, shape: [Int])] = []
+        var fanIns: [Int] = []
+        for layer in layers {
+            for request in layer.parameterRequests {
+                named.append((name: "\(layer.name).\(request.suffix)", shape: request.shape))
+                fanIns.append(request.fanIn)
+            }
+        }
+        parameters = ParameterStore(named: named)
+        self.fanIns = fanIns
+        var first = 0
+        for layer in layers {
+            layer.bind(parameters, first: first)
+            layer.allocate(maxBatch: maxBatch)
+            first += layer.parameterRequests.count
+        }
+
+        var activations: [Tensor] = [Tensor(zeros: [maxBatch] + shapes[0])]
+        var activationGradients: [Tensor?] = [nil]
+        var parametersBefore = false
+        for (k, layer) in layers.enumerated() {
+            parametersBefore = parametersBefore || !layer.parameterRequests.isEmpty
+            let shape = [maxBatch] + shapes[k + 1]
+            if layer.isReshape {
+                activations.append(activations[k].reshaped(shape))
+                activationGradients.append(activationGradients[k]?.reshaped(shape) ?? (parametersBefore ? Tensor(zeros: shape) : nil))
+            } else {
+                activations.append(Tensor(zeros: shape))
+                activationGradients.append(parametersBefore || k == layers.count - 1 ? Tensor(zeros: shape) : nil)
+            }
+        }
+        self.activations = activations
+        self.activationGradients = activationGradients
+    }
+
+    /// Per-sample input shape, e.g. [1, 28, 28].
+    public var inputShape: [Int] { spec.inputShape }
+    /// The number of class scores the model produces.
+    public var classes: Int { described.last!.outputShape[0] }
+    /// The input batch: (maxBatch, inputShape…). The data pipeline writes into it.
+    public var input: Tensor { activations[0] }
+    /// The class scores: (maxBatch, classes).
+    public var logits: Tensor { activations[activations.count - 1] }
+    /// The loss gradient with respect to the logits: (maxBatch, classes). The loss writes it.
+    public var logitsGradient: Tensor { activationGradients[activationGradients.count - 1]! }
+
+    /// Fills every parameter as PyTorch initialises Linear and Conv2d by default: weights
+    /// kaiming-uniform with a = √5 and biases uniform, both U(-1/√fan_in, 1/√fan_in), drawn
+    /// in layout order from a generator seeded with `seed`.
+    public func initialize(seed: UInt64) {
+        var rng = SeededGenerator(seed: seed)
+        for (index, slice) in parameters.slices.enumerated() {
+            let bound = 1 / Float(fanIns[index]).squareRoot()
+            let p = parameters.values.pointer + slice.offset
+            for i in 0..<slice.count { p[i] = rng.uniform(-bound, bound) }
+        }
+    }
+
+    /// Runs the first `batch` samples of `input` through every layer into `logits`.
+    public func forward(batch: Int) {
+        precondition(batch > 0 && batch <= maxBatch, "forward: batch \(batch) outside 1...\(maxBatch)")
+        for (i, layer) in layers.enumerated() {
+            layer.forward(activations[i], into: activations[i + 1], batch: batch)
+        }
+    }
+
+    /// Propagates `logitsGradient` back through every layer, accumulating into
+    /// `parameters.gradients` and telling `observer` as each block of them becomes final.
+    public func backward(batch: Int, observer: GradientObserver) {
+        precondition(batch > 0 && batch <= maxBatch, "backward: batch \(batch) outside 1...\(maxBatch)")
+        // Layers before the first with parameters need no gradient.
+        for i in stride(from: layers.count - 1, through: 0, by: -1) where activationGradients[i + 1] != nil {
+            layers[i].backward(input: activations[i], output: activations[i + 1], outputGradient: activationGradients[i + 1]!,
+                               inputGradient: activationGradients[i], batch: batch, observer: observer)
+        }
+    }
+}

@@ -1,0 +1,71 @@
+/// Elementwise and row-wise kernels over the first `rows` rows of a matrix. The loops run over
+/// raw pointers so that the compiler vectorises them; shapes are checked once per call.
+
+/// `m[r, j] += bias[j]`, then, if `relu`, `m[r, j] = max(m[r, j], 0)`: the epilogue of a
+/// Linear layer, fused so that the activation is read and written once.
+public func addBiasRows(_ m: Matrix, bias: Tensor, relu: Bool) {
+    precondition(bias.count == m.cols, "addBiasRows: bias of \(bias.count) for \(m.cols) columns")
+    let b = bias.pointer
+    let n = m.cols
+    for r in 0..<m.rows {
+        let row = m.pointer + r * m.ld
+        if relu {
+            for j in 0..<n { row[j] = max(row[j] + b[j], 0) }
+        } else {
+            for j in 0..<n { row[j] += b[j] }
+        }
+    }
+}
+
+/// `dx[i] = y[i] > 0 ? dy[i] : 0` for the first `count` elements: ReLU's backward, read from
+/// the ReLU's output so that no mask is stored. `dx` may be `dy` itself.
+public func reluBackward(_ dy: Tensor, output y: Tensor, into dx: Tensor, count: Int) {
+    precondition(count <= dy.count && count <= y.count && count <= dx.count,
+                 "reluBackward: \(count) elements, dy \(dy.count), y \(y.count), dx \(dx.count)")
+    let g = dy.pointer, o = y.pointer, d = dx.pointer
+    for i in 0..<count { d[i] = o[i] > 0 ? g[i] : 0 }
+}
+
+/// `y[i] = max(x[i], 0)` for the first `count` elements.
+public func relu(_ x: Tensor, into y: Tensor, count: Int) {
+    precondition(count <= x.count && count <= y.count, "relu: \(count) elements, x \(x.count), y \(y.count)")
+    let s = x.pointer, d = y.pointer
+    for i in 0..<count { d[i] = max(s[i], 0) }
+}
+
+/// `sums[j] += Σ_r m[r, j]`: a bias gradient from the output gradient. `sums` is a 1 × cols row.
+public func accumulateColumnSums(_ m: Matrix, into sums: Matrix) {
+    precondition(sums.rows == 1 && sums.cols == m.cols, "accumulateColumnSums: \(sums.rows)x\(sums.cols) sums for \(m.cols) columns")
+    let s = sums.pointer
+    for r in 0..<m.rows {
+        let row = m.pointer + r * m.ld
+        for j in 0..<m.cols { s[j] += row[j] }
+    }
+}
+
+/// `y += alpha · x` over all elements.
+public func axpy(_ alpha: Float, _ x: Tensor, _ y: Tensor) {
+    precondition(x.count == y.count, "axpy: \(x.count) vs \(y.count) elements")
+    let s = x.pointer, d = y.pointer
+    for i in 0..<x.count { d[i] += alpha * s[i] }
+}
+
+/// `x *= alpha` over all elements.
+public func scale(_ x: Tensor, by alpha: Float) {
+    let p = x.pointer
+    for i in 0..<x.count { p[i] *= alpha }
+}
+
+/// `dst[i] = UInt8 pixel / 255` for a gathered batch: `rows[k]` names the source row of
+/// destination row `k`. This is where images kept as bytes become Floats, one batch at a time.
+public func gatherNormalizedBytes(_ source: UnsafeBufferPointer<UInt8>, rowLength: Int, rows: UnsafeBufferPointer<Int>,
+                                  into dst: Tensor, scale: Float = 1 / 255, shift: Float = 0) {
+    precondition(rows.count * rowLength <= dst.count, "gatherNormalizedBytes: \(rows.count) rows of \(rowLength) into \(dst.count)")
+    let d = dst.pointer
+    for (k, r) in rows.enumerated() {
+        precondition(r >= 0 && (r + 1) * rowLength <= source.count, "gatherNormalizedBytes: row \(r) outside the source")
+        let s = source.baseAddress! + r * rowLength
+        let o = d + k * rowLength
+        for j in 0..<rowLength { o[j] = Float(s[j]) * scale + shift }
+    }
+}

@@ -1,0 +1,44 @@
+import CBLAS
+
+/// Whether GEMM reads an operand as stored or transposed.
+public enum Transpose: Sendable {
+    case none, transposed
+
+    var cblas: CBLAS_TRANSPOSE { self == .none ? CblasNoTrans : CblasTrans }
+}
+
+/// `c = alpha · op(a) · op(b) + beta · c` in Float32 through OpenBLAS's `cblas_sgemm`.
+///
+/// - Parameters:
+///   - a: `op(a)` is M × K.
+///   - b: `op(b)` is K × N.
+///   - c: M × N; with `beta == 0` its old contents are ignored.
+public func gemm(_ a: Matrix, _ transA: Transpose, _ b: Matrix, _ transB: Transpose, into c: Matrix,
+                 alpha: Float = 1, beta: Float = 0) {
+    let (m, ka) = transA == .none ? (a.rows, a.cols) : (a.cols, a.rows)
+    let (kb, n) = transB == .none ? (b.rows, b.cols) : (b.cols, b.rows)
+    precondition(ka == kb && c.rows == m && c.cols == n,
+                 "gemm: op(a) \(m)x\(ka) · op(b) \(kb)x\(n) into c \(c.rows)x\(c.cols)")
+    if m == 0 || n == 0 { return }
+    if ka == 0 {
+        if beta != 1 { scaleRows(c, by: beta) }
+        return
+    }
+    cblas_sgemm(CblasRowMajor, transA.cblas, transB.cblas, Int32(m), Int32(n), Int32(ka),
+                alpha, a.pointer, Int32(a.ld), b.pointer, Int32(b.ld), beta, c.pointer, Int32(c.ld))
+}
+
+private func scaleRows(_ c: Matrix, by beta: Float) {
+    for r in 0..<c.rows {
+        let row = c.pointer + r * c.ld
+        for j in 0..<c.cols { row[j] = beta == 0 ? 0 : row[j] * beta }
+    }
+}
+
+/// OpenBLAS's own thread pool. Lockstep runs one rank per core, so each rank asks for one thread.
+public enum BLASThreads {
+    /// Sets the number of threads OpenBLAS uses in this process.
+    public static func set(_ n: Int) { openblas_set_num_threads(Int32(n)) }
+    /// OpenBLAS's build description, e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH ... Cooperlake".
+    public static var configuration: String { String(cString: openblas_get_config()) }
+}

@@ -1,0 +1,47 @@
+/// Whole-tensor reductions.
+
+/// The sum of all elements, accumulated in Double.
+public func sum(_ x: Tensor) -> Double {
+    let p = x.pointer
+    var acc: Double = 0
+    for i in 0..<x.count { acc += Double(p[i]) }
+    return acc
+}
+
+/// The largest |x[i]|, or 0 for an empty tensor. NaN propagates.
+public func maxAbs(_ x: Tensor) -> Float {
+    var m: Float = 0
+    let p = x.pointer
+    for i in 0..<x.count {
+        let a = abs(p[i])
+        if !(a <= m) { m = a }  // also takes NaN
+    }
+    return m
+}
+
+/// The index of the first non-finite element (NaN or ±Inf) in `x`, or nil.
+public func firstNonFinite(_ x: UnsafeBufferPointer<Float>) -> Int? {
+    // A vectorisable pass first: an element is non-finite iff its exponent bits are all set,
+    // and the largest exponent field over the buffer says whether any is.
+    var largestExponent: UInt32 = 0
+    x.withMemoryRebound(to: UInt32.self) { bits in
+        for b in bits { largestExponent = max(largestExponent, b & 0x7F80_0000) }
+    }
+    if largestExponent != 0x7F80_0000 { return nil }
+    return x.firstIndex { !$0.isFinite }
+}
+
+/// For each row of `m`, the column of its largest value (the first on ties).
+public func argmaxRows(_ m: Matrix, into result: UnsafeMutableBufferPointer<Int>) {
+    precondition(result.count >= m.rows, "argmaxRows: room for \(result.count) of \(m.rows) rows")
+    for r in 0..<m.rows {
+        let row = m.pointer + r * m.ld
+        var best = 0
+        var bestValue = row[0]
+        for j in 1..<max(m.cols, 1) where row[j] > bestValue {
+            best = j
+            bestValue = row[j]
+        }
+        result[r] = best
+    }
+}

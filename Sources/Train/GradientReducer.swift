@@ -1,0 +1,111 @@
+import Comm
+import NN
+import Tensor
+
+/// Sums gradients across ranks while backward runs, like PyTorch DDP's Reducer.
+///
+/// Protocol of one step:
+/// 1. `beginStep` re-arms every bucket with the number of gradient elements it waits for.
+/// 2. Backward reports each finished block of a parameter's gradient (`gradientReady`). The
+///    block's bucket counts it down; at zero the bucket's all-reduce is started, and it runs
+///    on the communication thread while backward computes earlier layers.
+/// 3. `finishStep` waits for the buckets still in flight. The time spent waiting there is
+///    the exposed communication; the time the all-reduces ran is the total.
+///
+/// Every rank runs the same backward, so buckets start in the same order everywhere and the
+/// collectives match. All state is preallocated: a step allocates nothing.
+public final class GradientReducer: GradientObserver {
+    public let plan: BucketPlan
+    private let comm: Communicator
+    private let store: ParameterStore
+    private let progress: ProgressMode
+    private let rowBlocks: [[Range<Int>]]
+    private var remaining: [Int]
+    private var requests: [CommRequest?]
+    private var started: [Bool]
+    /// The next bucket whose request is tested in `test` progress mode.
+    private var oldestInFlight = 0
+    private let timeline: Timeline
+
+    /// Communication time of the steps so far, in nanoseconds.
+    public private(set) var commNanoseconds: UInt64 = 0
+    /// Of which the step waited for, in nanoseconds.
+    public private(set) var exposedNanoseconds: UInt64 = 0
+
+    public init(store: ParameterStore, comm: Communicator, bucketBytes: Int, progress: ProgressMode, timeline: Timeline) {
+        self.store = store
+        self.comm = comm
+        self.progress = progress
+        self.timeline = timeline
+        plan = BucketPlan(slices: store.slices, capBytes: bucketBytes)
+        rowBlocks = plan.blocks.map { $0.map(\.rows) }
+        remaining = plan.buckets.map(\.count)
+        requests = [CommRequest?](repeating: nil, count: plan.buckets.count)
+        started = [Bool](repeating: false, count: plan.buckets.count)
+    }
+
+    public func beginStep() {
+        for (b, range) in plan.buckets.enumerated() {
+            remaining[b] = range.count
+            requests[b] = nil
+            started[b] = false
+        }
+        oldestInFlight = 0
+    }
+
+    public func rowBlocks(ofParameter index: Int) -> [Range<Int>] { rowBlocks[index] }
+
+    public func gradientReady(parameter index: Int, rows: Range<Int>) {
+        let slice = store.slices[index]
+        for block in plan.blocks[index] where block.rows == rows {
+            remaining[block.bucket] -= rows.count * slice.rowLength
+            if remaining[block.bucket] == 0 { start(block.bucket) }
+        }
+        if progress == .test { testOldest() }
+    }
+
+    /// Waits for every bucket, then accounts the step's communication time.
+    /// - Throws: `CommError` from any bucket's all-reduce.
+    public func finishStep() throws(CommError) {
+        let waitStart = MonotonicClock.nanoseconds()
+        for b in plan.buckets.indices where !started[b] {
+            start(b)  // only if backward reported less than it computed
+        }
+        if let failure {
+            self.failure = nil
+            throw failure
+        }
+        for b in plan.buckets.indices {
+            try requests[b]!.wait()
+        }
+        let waitEnd = MonotonicClock.nanoseconds()
+        timeline.record(.commWait, start: waitStart, end: waitEnd)
+        exposedNanoseconds += waitEnd - waitStart
+        for b in plan.buckets.indices {
+            let interval = requests[b]!.interval
+            commNanoseconds += interval.end &- interval.start
+            timeline.record(.allReduce(bucket: b), start: interval.start, end: interval.end)
+        }
+    }
+
+    private func start(_ bucket: Int) {
+        let range = plan.buckets[bucket]
+        let buffer = UnsafeMutableBufferPointer(start: store.gradients.pointer + range.lowerBound, count: range.count)
+        do {
+            requests[bucket] = try comm.startAllReduceSum(buffer)
+        } catch {
+            failure = error
+        }
+        started[bucket] = true
+    }
+
+    /// An error from starting a bucket, rethrown by `finishStep`.
+    private var failure: CommError?
+
+    private func testOldest() {
+        while oldestInFlight < plan.buckets.count, started[oldestInFlight],
+              let request = requests[oldestInFlight], (try? request.test()) ?? true {
+            oldestInFlight += 1
+        }
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+
+/// The result of a training run, written by `--summary FILE` as JSON. Field names are stable:
+/// scripts, `lockstep scale` and the benchmark harness read them.
+public struct RunSummary: Codable, Equatable, Sendable {
+    public var lockstepVersion: String
+    public var configHash: String
+    public var model: String
+    public var parameters: Int
+    public var world: Int
+    public var nodes: Int
+    public var batchPerRank: Int
+    public var accumulate: Int
+    public var globalBatch: Int
+    public var steps: Int
+    /// Epochs started (a partial last epoch counts).
+    public var epochs: Int
+    public var samplesPerS: Double
+    public var stepMsMedian: Double
+    /// Mean training loss over the last logging interval.
+    public var finalLoss: Double
+    public var testAccuracy: Double
+    public var testLoss: Double
+    public var wallS: Double
+    /// Seconds from the first step to the end of training (evaluation included, set-up not).
+    public var trainS: Double
+    /// Seconds from the first step until test accuracy first reached train.target_accuracy.
+    public var timeToTargetS: Double?
+    /// Rank 0's peak resident set, and the largest over the ranks.
+    public var peakRssMb: Double
+    public var peakRssMbMax: Double
+    public var algorithm: String
+    public var compression: String
+    public var progress: String
+    public var bucketMb: Double
+    public var buckets: Int
+    /// Per step: how long the all-reduces ran, and how long the step waited for them.
+    public var commMsTotal: Double
+    public var commMsExposed: Double
+    /// 1 - exposed / total: the share of communication hidden behind backward.
+    public var overlapFraction: Double
+    /// Per-step phase means (ms) on rank 0, for the scaling report's breakdown.
+    public var phaseMs: [String: Double]
+    public var lossHistory: [LossPoint]
+    public var evalHistory: [EvalPoint]
+    public var skippedSteps: Int
+    public var stoppedBy: String
+    public var checkpoint: CheckpointStats?
+    public var slurmJobId: String?
+    public var nodeList: String?
+    public var hostname: String
+
+    public struct LossPoint: Codable, Equatable, Sendable {
+        public var step: Int
+        public var loss: Double
+    }
+
+    public struct EvalPoint: Codable, Equatable, Sendable {
+        public var step: Int
+        public var accuracy: Double
+        public var loss: Double
+        public var elapsedS: Double
+    }
+
+    public struct CheckpointStats: Codable, Equatable, Sendable {
+        public var written: Int
+        /// Mean time to snapshot the state into the writer's buffer: what training waits for.
+        public var snapshotMsMean: Double
+        /// Mean time for the background writer to encode, checksum, write and fsync one.
+        public var writeMsMean: Double
+        public var bytes: Int
+        public var resumedFrom: String?
+        public var loadMs: Double?
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case lockstepVersion = "lockstep_version", configHash = "config_hash", model, parameters, world, nodes
+        case batchPerRank = "batch_per_rank", accumulate, globalBatch = "global_batch", steps, epochs
+        case samplesPerS = "samples_per_s", stepMsMedian = "step_ms_median", finalLoss = "final_loss"
+        case testAccuracy = "test_accuracy", testLoss = "test_loss", wallS = "wall_s", trainS = "train_s"
+        case timeToTargetS = "time_to_target_s", peakRssMb = "peak_rss_mb", peakRssMbMax = "peak_rss_mb_max"
+        case algorithm, compression, progress, bucketMb = "bucket_mb", buckets
+        case commMsTotal = "comm_ms_total", commMsExposed = "comm_ms_exposed", overlapFraction = "overlap_fraction"
+        case phaseMs = "phase_ms", lossHistory = "loss_history", evalHistory = "eval_history"
+        case skippedSteps = "skipped_steps", stoppedBy = "stopped_by", checkpoint
+        case slurmJobId = "slurm_job_id", nodeList = "node_list", hostname
+    }
+
+    /// The summary as pretty JSON with sorted keys.
+    public func json() -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        // Encoding plain values cannot fail.
+        return (try? encoder.encode(self)) ?? Data()
+    }
+}
+
+extension RunSummary.CheckpointStats {
+    enum CodingKeys: String, CodingKey {
+        case written, snapshotMsMean = "snapshot_ms_mean", writeMsMean = "write_ms_mean", bytes
+        case resumedFrom = "resumed_from", loadMs = "load_ms"
+    }
+}
+
+extension RunSummary.EvalPoint {
+    enum CodingKeys: String, CodingKey {
+        case step, accuracy, loss, elapsedS = "elapsed_s"
+    }
+}

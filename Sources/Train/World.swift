@@ -1,0 +1,32 @@
+import Comm
+import Foundation
+
+/// How this process joins the job: MPI when a launcher started it (mpirun, or srun with
+/// PMIx), a world of one otherwise. Ranks and sizes always come from MPI itself; the
+/// environment only tells whether an MPI launcher is present.
+public enum World {
+    /// Whether an MPI launcher started this process.
+    public static var launchedByMPI: Bool {
+        let env = ProcessInfo.processInfo.environment
+        return env["OMPI_COMM_WORLD_SIZE"] != nil || env["PMIX_RANK"] != nil || env["PMI_RANK"] != nil
+    }
+
+    /// Initialises MPI if a launcher started this process.
+    public static func start() throws(CommError) {
+        if launchedByMPI { try MPIRuntime.initialize() }
+    }
+
+    /// The communicator for a run with these settings.
+    public static func communicator(_ settings: TrainingConfig.CommSettings) throws(CommError) -> Communicator {
+        guard MPIRuntime.isInitialized else { return SingleProcessCommunicator() }
+        return try MPICommunicator(options: settings.allReduce, progress: settings.progress)
+    }
+
+    /// This process's world rank, or 0 without MPI. For deciding who prints.
+    public static var rank: Int {
+        guard MPIRuntime.isInitialized else { return 0 }
+        return MPIRuntime.worldRank
+    }
+
+    public static func finish() { MPIRuntime.finalize() }
+}

@@ -1,0 +1,81 @@
+import ArgumentParser
+import Comm
+import Foundation
+import Train
+
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Benchmarks.",
+        subcommands: [AllReduceBenchCommand.self])
+}
+
+struct AllReduceBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "allreduce",
+        abstract: "All-reduce time and bus bandwidth per algorithm and size, nccl-tests style (run under mpirun).")
+
+    @Option(help: "Sizes in bytes, with K/M suffixes, comma separated.")
+    var sizes = "4K,64K,256K,1M,4M,16M,64M"
+
+    @Option(help: "Algorithms, comma separated: auto, mpi, ring, rhd, hierarchical.")
+    var algorithms = "mpi,ring,rhd,hierarchical,auto"
+
+    @Option(help: "Timed calls per size (default: as the mpi4py peer, 5 to 200 by size).")
+    var iterations: Int?
+
+    @Option(help: "Ranks per emulated node for hierarchical (0: the real nodes).")
+    var ranksPerNode = 0
+
+    @Option(help: "none, fp16 or bf16.")
+    var compression = "none"
+
+    @Option(help: "Poll interval of the waits in µs (0: spin in MPI).")
+    var pollUs = 0
+
+    @Flag(help: "Also check each result against the serial sum.")
+    var verify = false
+
+    @Option(help: "Write the table as JSON to this file (rank 0).")
+    var json: String?
+
+    func run() throws {
+        let sizeList = try sizes.split(separator: ",").map { try parseSize(String($0)) }
+        let algorithmList = try algorithms.split(separator: ",").map { name in
+            guard let a = AllReduceAlgorithm(rawValue: String(name)) else {
+                throw UsageError("--algorithms: unknown algorithm \(name) (use \(AllReduceAlgorithm.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            return a
+        }
+        guard let compressionMode = Compression(rawValue: compression) else {
+            throw UsageError("--compression: expected none, fp16 or bf16, got \(compression)")
+        }
+        if let iterations, iterations < 1 { throw UsageError("--iterations must be positive, got \(iterations)") }
+        try World.start()
+        guard MPIRuntime.isInitialized else {
+            throw UsageError("bench allreduce needs several ranks: run it under mpirun -np N (or srun --mpi=pmix)")
+        }
+        let rank = World.rank
+        if rank == 0 { Console.line(AllReduceBenchmark.header) }
+        let report = try AllReduceBenchmark.run(
+            sizes: sizeList, algorithms: algorithmList, iterations: iterations, verify: verify,
+            options: AllReduceOptions(compression: compressionMode, ranksPerNode: ranksPerNode, pollMicroseconds: pollUs),
+            print: true)
+        if rank == 0, let json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try write(encoder.encode(report), to: json)
+        }
+        if verify, report.rows.contains(where: { $0.correct == false }) {
+            throw TrainingError("bench allreduce --verify: some results differ from the serial sum (marked WRONG)")
+        }
+    }
+
+    private func parseSize(_ text: String) throws -> Int {
+        let t = text.trimmingCharacters(in: .whitespaces).uppercased()
+        let (digits, scale) = t.hasSuffix("K") ? (t.dropLast(), 1 << 10) : t.hasSuffix("M") ? (t.dropLast(), 1 << 20)
+            : t.hasSuffix("B") ? (t.dropLast(), 1) : (Substring(t), 1)
+        guard let n = Int(digits), n > 0 else { throw UsageError("--sizes: cannot read \(text) (e.g. 4K, 1M, 4096)") }
+        return n * scale
+    }
+}

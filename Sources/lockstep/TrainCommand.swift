@@ -1,0 +1,67 @@
+import ArgumentParser
+import Comm
+import Foundation
+import Train
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a model, as one process or one rank per process under mpirun or srun.")
+
+    @Option(help: "The TOML config.")
+    var config: String
+
+    @Option(name: .customLong("set"), help: "Override a config key, e.g. --set train.batch=64 (repeatable).")
+    var overrides: [String] = []
+
+    @Option(help: "Write the run summary as JSON to this file (rank 0).")
+    var summary: String?
+
+    @Option(help: "Write a Chrome trace of every rank's steps to this file (rank 0).")
+    var timeline: String?
+
+    @Flag(help: "After every step, check that all ranks hold bitwise-identical parameters.")
+    var checkIdenticalRanks = false
+
+    @Flag(help: "Print no progress lines.")
+    var quiet = false
+
+    func run() throws {
+        let wallStart = MonotonicClock.nanoseconds()
+        try World.start()
+        let settings = try TrainingConfig(Config.load(path: config, overrides: overrides))
+        let comm = try World.communicator(settings.comm)
+        let data = try TrainingData.load(settings)
+        var options = RunOptions()
+        options.printProgress = !quiet
+        options.checkIdenticalRanks = checkIdenticalRanks
+        options.recordTimeline = timeline != nil
+        let trainer = try Trainer(settings: settings, comm: comm, data: data, options: options)
+        if comm.rank == 0 && !quiet {
+            Console.line("lockstep \(Lockstep.version): \(settings.model.name), \(trainer.model.parameters.totalCount) parameters, world \(comm.size), global batch \(settings.globalBatch(world: comm.size)), \(trainer.totalSteps) steps")
+        }
+        var result = try trainer.run()
+        result.wallS = MonotonicClock.seconds(since: wallStart)
+        if let timeline {
+            try TimelineWriter.write(trainer.timeline, comm: comm, to: timeline)
+        }
+        if comm.rank == 0 {
+            if !quiet {
+                Console.line("done: \(result.steps) steps, test accuracy \(String(format: "%.2f", result.testAccuracy * 100))%, \(Int(result.samplesPerS.rounded())) samples/s, step median \(String(format: "%.2f", result.stepMsMedian)) ms")
+            }
+            if let summary {
+                try write(result.json(), to: summary)
+            }
+        }
+        (comm as? MPICommunicator)?.shutdown()
+    }
+}
+
+/// Writes `data` to `path`, with a one-line error naming the path.
+func write(_ data: Data, to path: String) throws {
+    do {
+        try data.write(to: URL(fileURLWithPath: path))
+    } catch {
+        throw TrainingError("\(path): cannot write: \((error as NSError).localizedDescription)")
+    }
+}
