@@ -37,6 +37,9 @@ let package = Package(
         // Test helpers: tolerance asserts, fixtures, and the launcher for the real binary under mpirun.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "lockstepTests", dependencies: ["TestSupport"]),
+        .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "DataTests", dependencies: ["Data", "TestSupport"], resources: [.copy("Fixtures")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -38,10 +38,17 @@ public enum IDXReader {
             let at = 4 + 4 * d
             dimensions.append(contents[at..<(at + 4)].reduce(0) { $0 << 8 | Int($1) })
         }
-        let expected = dimensions.reduce(1, *)
+        let shape = dimensions.map(String.init).joined(separator: "×")
+        // Sizes of up to 2³² - 1 each can overflow Int, even beside a 0.
+        var nonZeroProduct = 1
+        for d in dimensions where d > 0 {
+            let (product, overflow) = nonZeroProduct.multipliedReportingOverflow(by: d)
+            guard !overflow else { throw DataError("\(path): IDX sizes \(shape) are too large") }
+            nonZeroProduct = product
+        }
+        let expected = dimensions.contains(0) ? 0 : nonZeroProduct
         let actual = contents.count - headerSize
         guard actual == expected else {
-            let shape = dimensions.map(String.init).joined(separator: "×")
             let what = actual < expected ? "truncated" : "has trailing bytes"
             throw DataError("\(path): \(what): the header says \(shape) = \(expected) bytes of data, the file has \(actual)")
         }
@@ -59,20 +66,24 @@ public enum IDXReader {
         while true {
             let n = chunk.withUnsafeMutableBytes { gzread(file, $0.baseAddress, UInt32($0.count)) }
             if n < 0 {
-                var code: Int32 = 0
-                let message = String(cString: gzerror(file, &code))
-                throw DataError("\(path): corrupt or truncated gzip data: \(message)")
+                throw DataError("\(path): corrupt or truncated gzip data: \(gzipError(file, path: path).message)")
             }
             if n == 0 { break }
             result.append(contentsOf: chunk[0..<Int(n)])
         }
         // gzread reports a gzip stream cut short as a clean end; gzerror tells.
-        var code: Int32 = 0
-        let message = String(cString: gzerror(file, &code))
+        let (code, message) = gzipError(file, path: path)
         if code != Z_OK && code != Z_STREAM_END {
             throw DataError("\(path): corrupt or truncated gzip data: \(message)")
         }
         return result
+    }
+
+    /// zlib's error code and message for `file`, without the "path: " zlib puts in front.
+    private static func gzipError(_ file: gzFile, path: String) -> (code: Int32, message: String) {
+        var code: Int32 = 0
+        let message = String(cString: gzerror(file, &code))
+        return (code, message.hasPrefix(path + ": ") ? String(message.dropFirst(path.count + 2)) : message)
     }
 
     private static func hex(_ bytes: ArraySlice<UInt8>) -> String {

@@ -60,7 +60,7 @@ extension ModelSpec {
     /// Checks that the layers chain, and names them.
     ///
     /// - Throws: `ModelSpecError` naming the first layer whose input does not fit, e.g.
-    ///   "layer 8 (fc1, linear): in_features is 3200 but its input has 3136 features".
+    ///   "layer 8 (fc1, linear): in is 3200 but its input has 3136 features".
     public func resolve() throws -> [ResolvedLayer] {
         guard !inputShape.isEmpty, inputShape.allSatisfy({ $0 > 0 }) else {
             throw ModelSpecError("model.input must be positive dimensions, got \(inputShape)")

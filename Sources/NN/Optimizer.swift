@@ -42,12 +42,12 @@ public final class SGD: Optimizer {
 
 /// Adam with decoupled weight decay, as `torch.optim.AdamW`.
 public final class AdamW: Optimizer {
-    public let beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float
+    public let beta1: Double, beta2: Double, epsilon: Float, weightDecay: Float
     public var steps = 0
     private let store: ParameterStore
     private let firstMoment: Tensor, secondMoment: Tensor
 
-    public init(_ store: ParameterStore, beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float) {
+    public init(_ store: ParameterStore, beta1: Double, beta2: Double, epsilon: Float, weightDecay: Float) {
         self.store = store
         self.beta1 = beta1
         self.beta2 = beta2

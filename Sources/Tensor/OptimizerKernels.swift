@@ -35,20 +35,24 @@ public func sgdUpdate(params: Tensor, grads: Tensor, velocity: Tensor, lr: Float
 /// AdamW (decoupled weight decay) at 1-based step `t`:
 /// `p *= 1 - lr·wd; m = β1·m + (1-β1)·g; v = β2·v + (1-β2)·g²;
 ///  p -= lr/(1-β1^t) · m / (√v/√(1-β2^t) + ε)`.
+/// The βs are Doubles, as PyTorch's are Python floats: 1 - β and 1 - β^t are formed in
+/// Double and rounded once (the Float 0.999 is 0.99900001, whose 1 - β is 1.3e-5 off).
 public func adamWUpdate(params: Tensor, grads: Tensor, firstMoment m: Tensor, secondMoment v: Tensor, step t: Int,
-                        lr: Float, beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float, gradScale: Float) {
+                        lr: Float, beta1: Double, beta2: Double, epsilon: Float, weightDecay: Float, gradScale: Float) {
     precondition(params.count == grads.count && m.count == params.count && v.count == params.count && t >= 1,
                  "adamWUpdate: params \(params.count), grads \(grads.count), m \(m.count), v \(v.count), step \(t)")
-    let correction1 = 1 - pow(Double(beta1), Double(t))
-    let correction2 = 1 - pow(Double(beta2), Double(t))
+    let b1 = Float(beta1), b2 = Float(beta2)
+    let oneMinusBeta1 = Float(1 - beta1), oneMinusBeta2 = Float(1 - beta2)
+    let correction1 = 1 - pow(beta1, Double(t))
+    let correction2 = 1 - pow(beta2, Double(t))
     let stepSize = Float(Double(lr) / correction1)
     let invSqrtCorrection2 = Float(1 / correction2.squareRoot())
     let decay = 1 - lr * weightDecay
     let p = params.pointer, g = grads.pointer, mp = m.pointer, vp = v.pointer
     for i in 0..<params.count {
         let gi = g[i] * gradScale
-        let mi = mp[i] * beta1 + gi * (1 - beta1)
-        let vi = vp[i] * beta2 + gi * gi * (1 - beta2)
+        let mi = mp[i] * b1 + gi * oneMinusBeta1
+        let vi = vp[i] * b2 + gi * gi * oneMinusBeta2
         mp[i] = mi
         vp[i] = vi
         let denom = vi.squareRoot() * invSqrtCorrection2 + epsilon

@@ -14,7 +14,8 @@ public func maxAbs(_ x: Tensor) -> Float {
     let p = x.pointer
     for i in 0..<x.count {
         let a = abs(p[i])
-        if !(a <= m) { m = a }  // also takes NaN
+        if a.isNaN { return a }
+        if a > m { m = a }
     }
     return m
 }

@@ -8,8 +8,10 @@ public func logSoftmax(_ x: Matrix, into out: Matrix) {
         let shift = rowMax(src, x.cols)
         var z: Float = 0
         for j in 0..<x.cols { z += expf(src[j] - shift) }
-        let logZ = shift + logf(z)
-        for j in 0..<x.cols { dst[j] = src[j] - logZ }
+        let logZ = logf(z)
+        // (x - max) is exact near the max; subtracting max + log Σ at once would lose the
+        // low digits of large logits.
+        for j in 0..<x.cols { dst[j] = (src[j] - shift) - logZ }
     }
 }
 

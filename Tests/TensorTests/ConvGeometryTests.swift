@@ -1,0 +1,179 @@
+import Tensor
+import TestSupport
+import XCTest
+
+/// im2col and col2im against a direct convolution, their adjoint identity, and the layout
+/// transforms between a convolution's GEMM output and (B, C, OH, OW).
+final class ConvGeometryTests: XCTestCase {
+    /// Geometries with and without padding, strides 1–3, kernels 1–5 and non-square inputs.
+    private let geometries = [
+        ConvGeometry(channels: 2, height: 5, width: 7, kernel: 3, stride: 1, padding: 1),
+        ConvGeometry(channels: 3, height: 6, width: 5, kernel: 3, stride: 2, padding: 1),
+        ConvGeometry(channels: 1, height: 7, width: 7, kernel: 5, stride: 3, padding: 2),
+        ConvGeometry(channels: 2, height: 4, width: 4, kernel: 1, stride: 1, padding: 0),
+        ConvGeometry(channels: 2, height: 5, width: 6, kernel: 2, stride: 2, padding: 0),
+        ConvGeometry(channels: 1, height: 3, width: 4, kernel: 3, stride: 1, padding: 2),
+    ]
+
+    func testOutputSizesFollowPyTorch() {
+        // floor((H + 2p - k) / s) + 1, as torch.nn.Conv2d documents it.
+        for g in geometries {
+            XCTAssertEqual(g.outHeight, Int((Double(g.height + 2 * g.padding - g.kernel) / Double(g.stride)).rounded(.down)) + 1)
+            XCTAssertEqual(g.outWidth, Int((Double(g.width + 2 * g.padding - g.kernel) / Double(g.stride)).rounded(.down)) + 1)
+            XCTAssertTrue(g.isValid)
+        }
+        XCTAssertEqual(ConvGeometry(channels: 1, height: 28, width: 28, kernel: 3, stride: 1, padding: 1).outputPlane, 784)
+        XCTAssertEqual(ConvGeometry(channels: 32, height: 28, width: 28, kernel: 2, stride: 2).outputPlane, 196)
+        XCTAssertFalse(ConvGeometry(channels: 1, height: 2, width: 5, kernel: 3).isValid)
+        XCTAssertTrue(ConvGeometry(channels: 1, height: 2, width: 5, kernel: 3, padding: 1).isValid)
+        XCTAssertFalse(ConvGeometry(channels: 1, height: 4, width: 4, kernel: 3, stride: 0).isValid)
+        XCTAssertFalse(ConvGeometry(channels: 0, height: 4, width: 4, kernel: 3).isValid)
+    }
+
+    /// x[b, c, y, x] with zero outside the image.
+    private func pixel(_ x: Tensor, _ g: ConvGeometry, _ b: Int, _ c: Int, _ y: Int, _ xx: Int) -> Double {
+        guard y >= 0, y < g.height, xx >= 0, xx < g.width else { return 0 }
+        return Double(x[((b * g.channels + c) * g.height + y) * g.width + xx])
+    }
+
+    func testIm2colTimesWeightsIsTheDirectConvolution() {
+        var rng = SeededGenerator(seed: 11)
+        let outChannels = 4
+        for g in geometries {
+            let batch = 3, capacity = 4
+            let x = randomTensor([capacity, g.channels, g.height, g.width], &rng)
+            let w = randomTensor([outChannels, g.channels, g.kernel, g.kernel], &rng)
+            let n = batch * g.outputPlane
+            let col = Tensor(zeros: [g.patchSize, n])
+            im2col(x, batch: batch, geometry: g, into: col)
+
+            // Each column entry is the documented pixel.
+            let k = g.kernel
+            for c in 0..<g.channels {
+                for i in 0..<k {
+                    for j in 0..<k {
+                        for b in 0..<batch {
+                            for oy in 0..<g.outHeight {
+                                for ox in 0..<g.outWidth {
+                                    let row = (c * k + i) * k + j, column = (b * g.outHeight + oy) * g.outWidth + ox
+                                    let expected = pixel(x, g, b, c, oy * g.stride - g.padding + i, ox * g.stride - g.padding + j)
+                                    if Double(col[row * n + column]) != expected {
+                                        XCTFail("\(g): col[\(row), \(column)] is \(col[row * n + column]), expected \(expected)")
+                                        return
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+
+            // W (out, C·k·k) · col = the convolution, laid out (out, B·OH·OW).
+            let y = Tensor(zeros: [outChannels, n])
+            gemm(Matrix(w, rows: outChannels, cols: g.patchSize), .none, Matrix(col, rows: g.patchSize, cols: n), .none,
+                 into: Matrix(y, rows: outChannels, cols: n))
+            var expected: [Double] = [], actual: [Double] = []
+            for o in 0..<outChannels {
+                for b in 0..<batch {
+                    for oy in 0..<g.outHeight {
+                        for ox in 0..<g.outWidth {
+                            var s = 0.0
+                            for c in 0..<g.channels {
+                                for i in 0..<k {
+                                    for j in 0..<k {
+                                        s += Double(w[((o * g.channels + c) * k + i) * k + j])
+                                            * pixel(x, g, b, c, oy * g.stride - g.padding + i, ox * g.stride - g.padding + j)
+                                    }
+                                }
+                            }
+                            expected.append(s)
+                            actual.append(Double(y[o * n + (b * g.outHeight + oy) * g.outWidth + ox]))
+                        }
+                    }
+                }
+            }
+            assertClose(actual, expected, rtol: 1e-5, atol: 1e-5, "convolution \(g)")
+        }
+    }
+
+    func testCol2imIsTheAdjointOfIm2col() {
+        var rng = SeededGenerator(seed: 12)
+        for g in geometries {
+            for batch in [1, 3] {
+                let x = randomTensor([batch, g.channels, g.height, g.width], &rng)
+                let c = randomTensor([g.patchSize, batch * g.outputPlane], &rng)
+                let unfolded = Tensor(zeros: c.shape)
+                let folded = Tensor(zeros: x.shape)
+                folded.fill(7)  // col2im overwrites, it does not accumulate into old contents
+                im2col(x, batch: batch, geometry: g, into: unfolded)
+                col2im(c, batch: batch, geometry: g, into: folded)
+                let lhs = dot(unfolded, c, count: c.count)
+                let rhs = dot(x, folded, count: x.count)
+                XCTAssertEqual(lhs, rhs, accuracy: 1e-5 * max(1, abs(lhs)), "⟨im2col(x), c⟩ vs ⟨x, col2im(c)⟩ for \(g), batch \(batch)")
+            }
+        }
+    }
+
+    func testCol2imSumsOverlappingPatchesAndLeavesLaterImagesAlone() {
+        let g = ConvGeometry(channels: 1, height: 3, width: 3, kernel: 2, stride: 1, padding: 0)
+        // Every column entry 1: each pixel receives the number of windows that cover it.
+        let col = Tensor(zeros: [g.patchSize, 2 * g.outputPlane])
+        col.fill(1)
+        let dx = Tensor(zeros: [3, 1, 3, 3])
+        dx.fill(-1)
+        col2im(col, batch: 2, geometry: g, into: dx)
+        let coverage: [Float] = [1, 2, 1, 2, 4, 2, 1, 2, 1]
+        XCTAssertEqual(Array(dx.toArray()[0..<9]), coverage)
+        XCTAssertEqual(Array(dx.toArray()[9..<18]), coverage)
+        XCTAssertEqual(Array(dx.toArray()[18..<27]), [Float](repeating: -1, count: 9))
+    }
+
+    func testChannelMajorToBatchMajor() {
+        var rng = SeededGenerator(seed: 13)
+        let (channels, batch, plane) = (3, 2, 5)
+        let cb = randomTensor([channels, batch * plane], &rng)
+        let bias = randomTensor([channels], &rng)
+        for relu in [false, true] {
+            let y = Tensor(zeros: [batch + 1, channels, plane])
+            y.fill(42)
+            channelMajorToBatchMajor(cb, channels: channels, batch: batch, plane: plane, bias: bias, relu: relu, into: y)
+            var negatives = 0
+            for b in 0..<batch {
+                for c in 0..<channels {
+                    for q in 0..<plane {
+                        let z = cb[(c * batch + b) * plane + q] + bias[c]
+                        if z < 0 { negatives += 1 }
+                        XCTAssertEqual(y[(b * channels + c) * plane + q], relu ? max(z, 0) : z, "b \(b) c \(c) q \(q) relu \(relu)")
+                    }
+                }
+            }
+            XCTAssertGreaterThan(negatives, 0, "the data must exercise the ReLU")
+            XCTAssertEqual(Array(y.toArray()[(batch * channels * plane)...]), [Float](repeating: 42, count: channels * plane))
+        }
+    }
+
+    func testBatchMajorToChannelMajor() {
+        var rng = SeededGenerator(seed: 14)
+        let (channels, batch, plane) = (3, 2, 5)
+        let dy = randomTensor([batch, channels, plane], &rng)
+        let y = randomTensor([batch, channels, plane], &rng)
+        for relu in [false, true] {
+            let cb = Tensor(zeros: [channels, batch * plane])
+            let biasGrad = Tensor(shape: [channels], values: [0.5, -1, 2])
+            batchMajorToChannelMajor(dy, output: y, channels: channels, batch: batch, plane: plane, relu: relu,
+                                     into: cb, biasGrad: biasGrad)
+            var sums = [0.5, -1, 2]
+            for c in 0..<channels {
+                for b in 0..<batch {
+                    for q in 0..<plane {
+                        let i = (b * channels + c) * plane + q
+                        let expected: Float = relu && !(y[i] > 0) ? 0 : dy[i]
+                        XCTAssertEqual(cb[(c * batch + b) * plane + q], expected, "c \(c) b \(b) q \(q) relu \(relu)")
+                        sums[c] += Double(expected)
+                    }
+                }
+            }
+            assertClose(biasGrad.toArray().doubles, sums, rtol: 1e-6, atol: 1e-6, "bias gradient accumulates, relu \(relu)")
+        }
+    }
+}

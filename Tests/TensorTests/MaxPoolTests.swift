@@ -1,0 +1,112 @@
+import Tensor
+import TestSupport
+import XCTest
+
+/// Max pooling against a direct search of each window, with ties, padding and NaN, and its
+/// backward against routing each gradient to the winner found independently.
+final class MaxPoolTests: XCTestCase {
+    private let geometries = [
+        ConvGeometry(channels: 2, height: 6, width: 6, kernel: 2, stride: 2, padding: 0),
+        ConvGeometry(channels: 2, height: 7, width: 5, kernel: 2, stride: 2, padding: 0),
+        ConvGeometry(channels: 1, height: 7, width: 6, kernel: 3, stride: 2, padding: 1),
+        ConvGeometry(channels: 3, height: 5, width: 5, kernel: 3, stride: 1, padding: 1),
+        ConvGeometry(channels: 1, height: 6, width: 7, kernel: 2, stride: 1, padding: 1),
+    ]
+
+    /// The winner of each window as PyTorch picks it: the largest value, the first in row-major
+    /// order among equals, NaN over anything; padding never wins.
+    private func reference(_ x: Tensor, batch: Int, _ g: ConvGeometry) -> (values: [Float], index: [Int]) {
+        var values: [Float] = [], index: [Int] = []
+        for plane in 0..<(batch * g.channels) {
+            for oy in 0..<g.outHeight {
+                for ox in 0..<g.outWidth {
+                    var best: Float? = nil, bestIndex = -1
+                    for i in 0..<g.kernel {
+                        for j in 0..<g.kernel {
+                            let y = oy * g.stride - g.padding + i, xx = ox * g.stride - g.padding + j
+                            guard y >= 0, y < g.height, xx >= 0, xx < g.width else { continue }
+                            let v = x[plane * g.height * g.width + y * g.width + xx]
+                            if best == nil || v.isNaN || (!best!.isNaN && v > best!) {
+                                best = v
+                                bestIndex = y * g.width + xx
+                            }
+                        }
+                    }
+                    values.append(best!)
+                    index.append(bestIndex)
+                }
+            }
+        }
+        return (values, index)
+    }
+
+    /// Values from a small set of integers, negative ones included, so that windows tie often
+    /// and windows at the padding hold only negative values.
+    private func tiedInput(_ shape: [Int], seed: UInt64) -> Tensor {
+        var rng = SeededGenerator(seed: seed)
+        let x = Tensor(zeros: shape)
+        for i in 0..<x.count { x[i] = Float(Int(rng.next() % 4)) - 3 }
+        return x
+    }
+
+    func testForwardPicksTheFirstLargestValue() {
+        for (n, g) in geometries.enumerated() {
+            let batch = 2
+            let x = tiedInput([batch + 1, g.channels, g.height, g.width], seed: UInt64(n))
+            let outCount = batch * g.channels * g.outputPlane
+            let y = Tensor(zeros: [batch + 1, g.channels, g.outHeight, g.outWidth])
+            y.fill(99)
+            let argmax = UnsafeMutableBufferPointer<Int32>.allocate(capacity: outCount)
+            defer { argmax.deallocate() }
+            maxPoolForward(x, batch: batch, geometry: g, into: y, argmax: argmax)
+            let (values, index) = reference(x, batch: batch, g)
+            XCTAssertEqual(Array(y.toArray()[0..<outCount]), values, "\(g)")
+            XCTAssertEqual(argmax.map(Int.init), index, "\(g)")
+            XCTAssertEqual(Array(y.toArray()[outCount...]), [Float](repeating: 99, count: g.channels * g.outputPlane),
+                           "only the first \(batch) images are pooled")
+        }
+    }
+
+    func testNaNWins() {
+        let g = ConvGeometry(channels: 1, height: 4, width: 4, kernel: 2, stride: 2)
+        let x = Tensor(shape: [1, 1, 4, 4], values: [1, 2, 5, 6,
+                                                     3, .nan, 7, 8,
+                                                     -1, -2, .infinity, 0,
+                                                     -3, -4, 1, 2])
+        let y = Tensor(zeros: [1, 1, 2, 2])
+        let argmax = UnsafeMutableBufferPointer<Int32>.allocate(capacity: 4)
+        defer { argmax.deallocate() }
+        maxPoolForward(x, batch: 1, geometry: g, into: y, argmax: argmax)
+        let (values, index) = reference(x, batch: 1, g)
+        XCTAssertTrue(y[0].isNaN)
+        XCTAssertEqual(Array(y.toArray()[1...]), Array(values[1...]))
+        XCTAssertEqual(argmax.map(Int.init), index)
+        XCTAssertEqual(index, [5, 7, 8, 10])
+    }
+
+    func testBackwardRoutesToTheWinnerAndAccumulatesOverlaps() {
+        var rng = SeededGenerator(seed: 21)
+        for (n, g) in geometries.enumerated() {
+            let batch = 2
+            let x = tiedInput([batch, g.channels, g.height, g.width], seed: UInt64(100 + n))
+            let outCount = batch * g.channels * g.outputPlane
+            let y = Tensor(zeros: [batch, g.channels, g.outHeight, g.outWidth])
+            let argmax = UnsafeMutableBufferPointer<Int32>.allocate(capacity: outCount)
+            defer { argmax.deallocate() }
+            maxPoolForward(x, batch: batch, geometry: g, into: y, argmax: argmax)
+            let dy = randomTensor(y.shape, &rng)
+            let dx = Tensor(zeros: x.shape)
+            dx.fill(5)  // overwritten, not accumulated into
+            maxPoolBackward(dy, argmax: UnsafeBufferPointer(argmax), batch: batch, geometry: g, into: dx)
+
+            let (_, index) = reference(x, batch: batch, g)
+            var expected = [Double](repeating: 0, count: x.count)
+            let inPlane = g.height * g.width
+            for q in 0..<outCount {
+                let plane = q / g.outputPlane
+                expected[plane * inPlane + index[q]] += Double(dy[q])
+            }
+            assertClose(dx.toArray().doubles, expected, rtol: 1e-6, atol: 1e-6, "\(g)")
+        }
+    }
+}
