@@ -32,6 +32,8 @@ public protocol Communicator: AnyObject {
     /// Gathers each rank's `mine` (all the same length) into `all`, in rank order.
     func allGather(_ mine: UnsafeRawBufferPointer, into all: UnsafeMutableRawBufferPointer) throws(CommError)
     func barrier() throws(CommError)
+    /// A channel for the watchdog's messages, apart from every collective; nil in a world of one.
+    func makeSideChannel() throws(CommError) -> SideChannel?
     /// Ends every rank of the job with `code`.
     func abort(code: Int32) -> Never
 }

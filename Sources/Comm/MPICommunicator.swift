@@ -187,6 +187,10 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
         try MPIRuntime.check(MPI_Barrier(control), "MPI_Barrier")
     }
 
+    public func makeSideChannel() throws(CommError) -> SideChannel? {
+        MPISideChannel(comm: try MPICommunicator.duplicate(lockstep_comm_world()!))
+    }
+
     public func abort(code: Int32) -> Never {
         MPI_Abort(lockstep_comm_world(), code)
         exit(code)

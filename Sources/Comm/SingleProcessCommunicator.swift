@@ -24,5 +24,6 @@ public final class SingleProcessCommunicator: Communicator {
         all.copyMemory(from: mine)
     }
     public func barrier() throws(CommError) {}
+    public func makeSideChannel() throws(CommError) -> SideChannel? { nil }
     public func abort(code: Int32) -> Never { exit(code) }
 }

@@ -50,6 +50,17 @@ public struct BucketPlan: Equatable, Sendable {
         self.blocks = blocks
     }
 
+    /// What bucket `b` holds, last tensor first, e.g. "fc3.bias, fc3.weight, fc2.bias, fc2.weight[768..<1024]".
+    public func describe(_ b: Int, _ slices: [ParameterSlice]) -> String {
+        var parts: [String] = []
+        for index in slices.indices.reversed() {
+            for block in blocks[index] where block.bucket == b {
+                parts.append(block.rows.count == slices[index].rows ? slices[index].name : "\(slices[index].name)[\(block.rows)]")
+            }
+        }
+        return parts.count > 4 ? "\(parts[0]), \(parts[1]) … \(parts[parts.count - 1])" : parts.joined(separator: ", ")
+    }
+
     public static func == (a: BucketPlan, b: BucketPlan) -> Bool {
         a.buckets == b.buckets && a.blocks.count == b.blocks.count
             && zip(a.blocks, b.blocks).allSatisfy { x, y in

@@ -26,14 +26,18 @@ public final class GradientReducer: GradientObserver {
     /// The next bucket whose request is tested in `test` progress mode.
     private var oldestInFlight = 0
     private let timeline: Timeline
+    private let activity: RankActivity
+    private var step = 0
 
     /// Communication time of the steps so far, in nanoseconds.
     public private(set) var commNanoseconds: UInt64 = 0
     /// Of which the step waited for, in nanoseconds.
     public private(set) var exposedNanoseconds: UInt64 = 0
 
-    public init(store: ParameterStore, comm: Communicator, bucketBytes: Int, progress: ProgressMode, timeline: Timeline) {
+    public init(store: ParameterStore, comm: Communicator, bucketBytes: Int, progress: ProgressMode, timeline: Timeline,
+                activity: RankActivity) {
         self.store = store
+        self.activity = activity
         self.comm = comm
         self.progress = progress
         self.timeline = timeline
@@ -44,7 +48,9 @@ public final class GradientReducer: GradientObserver {
         started = [Bool](repeating: false, count: plan.buckets.count)
     }
 
-    public func beginStep() {
+    /// Re-arms the buckets for 1-based step `step`.
+    public func beginStep(step: Int) {
+        self.step = step
         for (b, range) in plan.buckets.enumerated() {
             remaining[b] = range.count
             requests[b] = nil
@@ -76,6 +82,7 @@ public final class GradientReducer: GradientObserver {
             throw failure
         }
         for b in plan.buckets.indices {
+            activity.set(.waitingGradients, step: step, bucket: b)
             try requests[b]!.wait()
         }
         let waitEnd = MonotonicClock.nanoseconds()

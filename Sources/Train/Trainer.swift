@@ -12,6 +12,10 @@ public struct RunOptions: Sendable {
     public var checkIdenticalRanks = false
     /// Record a timeline (see Timeline).
     public var recordTimeline = false
+    /// Continue from a checkpoint.
+    public var resume: ResumeSource?
+    /// A test-only fault (see FaultInjection).
+    public var fault: FaultInjection?
 
     public init() {}
 }
@@ -22,7 +26,8 @@ public struct RunOptions: Sendable {
 /// batch, forward, loss, backward; the last micro-batch's backward hands finished gradient
 /// buckets to the reducer, whose all-reduces overlap the rest of backward; then wait for
 /// them, check they are finite, and take the optimizer step with the gradients averaged
-/// over the world. Everything a step touches is allocated before the first step.
+/// over the world. A one-value all-reduce then lets every rank agree whether a stop signal
+/// arrived. Everything a step touches is allocated before the first step.
 public final class Trainer {
     public let settings: TrainingConfig
     public let comm: Communicator
@@ -30,74 +35,149 @@ public final class Trainer {
     public let optimizer: Optimizer
     public let reducer: GradientReducer
     public let timeline: Timeline
+    /// Micro-batches per step: the config's, or what keeps a resumed run's global batch.
+    public let accumulate: Int
+    public let globalBatch: Int
+    /// Optimizer steps in one epoch, the same on every rank.
+    public let stepsPerEpoch: Int
+    public let totalSteps: Int
+    public private(set) var state = TrainingState()
+    /// Lines for the user about how the run was set up (resume fallbacks, adjustments).
+    public private(set) var notes: [String] = []
     private let options: RunOptions
-    private let train: LabeledImages
     private let loader: BatchLoader
     private let sampler: DistributedSampler
     private let evaluator: Evaluator
     private let schedule: LRSchedule
     private let wholeGradients: WholeGradients
     private let progress: ProgressReporter
-    /// Optimizer steps in one epoch, the same on every rank.
-    public let stepsPerEpoch: Int
-    public let totalSteps: Int
-    public private(set) var state: TrainingState
+    private let checkpoints: CheckpointWriter?
+    private var resumedFrom: (path: String, seconds: Double)?
+    private let activity: RankActivity
+    private var watchdog: Watchdog?
 
-    /// Builds everything a run needs. Rank 0's initial parameters are broadcast to all ranks.
+    /// Builds everything a run needs: checks that all ranks agree, restores a checkpoint or
+    /// broadcasts rank 0's initial parameters, and sizes the epoch.
     public init(settings: TrainingConfig, comm: Communicator, data: (train: LabeledImages, test: LabeledImages),
                 options: RunOptions) throws {
         self.settings = settings
         self.comm = comm
         self.options = options
+        let activity = RankActivity()
+        self.activity = activity
         BLASThreads.set(1)  // one rank per core: OpenBLAS's own threads would only compete
         let t = settings.train
-        train = data.train
         model = try Sequential(spec: settings.model, maxBatch: t.batch)
-        model.initialize(seed: t.seed)
-        try model.parameters.values.buffer.withRawBytes { (bytes) throws(CommError) in try comm.broadcast(bytes, root: 0) }
         optimizer = switch settings.optimizer {
         case let .sgd(momentum, nesterov, weightDecay):
             SGD(model.parameters, momentum: Float(momentum), nesterov: nesterov, weightDecay: Float(weightDecay))
         case let .adamW(beta1, beta2, epsilon, weightDecay):
-            AdamW(model.parameters, beta1: Float(beta1), beta2: Float(beta2), epsilon: Float(epsilon),
+            AdamW(model.parameters, beta1: beta1, beta2: beta2, epsilon: Float(epsilon),
                   weightDecay: Float(weightDecay))
         }
-        sampler = DistributedSampler(datasetCount: train.count, world: comm.size, rank: comm.rank, shuffle: t.shuffle,
+        let layout = Checkpoint.layout(model.parameters, optimizer)
+        try StartupCheck.verify(settings: settings, layout: layout.map { "\($0.name)\($0.shape)" }.joined(separator: ";"),
+                                comm: comm)
+        if comm.size > 1 {
+            let slices = model.parameters.slices
+            let plan = BucketPlan(slices: slices, capBytes: Int(settings.comm.bucketMB * 1_048_576))
+            let names = plan.buckets.indices.map { plan.describe($0, slices) }
+            watchdog = try Watchdog(activity: activity, comm: comm, timeoutSeconds: settings.comm.timeoutSeconds,
+                                    describeBucket: { names.indices.contains($0) ? names[$0] : "?" })
+        }
+
+        var resumePoint: Resume.Point?
+        if let source = options.resume {
+            let start = MonotonicClock.nanoseconds()
+            resumePoint = try Resume.load(source, checkpointDirectory: settings.checkpoint.directory, comm: comm,
+                                          layout: layout, notes: &notes)
+            resumedFrom = (resumePoint!.path, MonotonicClock.seconds(since: start))
+        }
+        if let point = resumePoint {
+            let savedBatch = point.int(Checkpoint.Key.globalBatch)
+            let perStep = t.batch * comm.size
+            guard savedBatch % perStep == 0 else {
+                let worlds = (1...max(savedBatch / t.batch, 1)).filter { savedBatch % (t.batch * $0) == 0 }
+                throw TrainingError("cannot resume \(point.path) at world \(comm.size): its global batch \(savedBatch) is not a multiple of train.batch \(t.batch) × \(comm.size) ranks, so the sample order would change; resume with \(worlds.count == 1 ? "world" : "worlds") \(worlds.map(String.init).joined(separator: ", ")), or a train.batch that divides \(savedBatch / comm.size)",
+                                    exitCode: ExitCode.usage)
+            }
+            accumulate = savedBatch / perStep
+            if accumulate != t.accumulate {
+                notes.append("resuming at world \(comm.size) (saved at world \(point.int(Checkpoint.Key.world))): train.accumulate = \(accumulate) keeps the global batch of \(savedBatch)")
+            }
+        } else {
+            accumulate = t.accumulate
+        }
+        globalBatch = t.batch * comm.size * accumulate
+
+        sampler = DistributedSampler(datasetCount: data.train.count, world: comm.size, rank: comm.rank, shuffle: t.shuffle,
                                      seed: t.seed, dropLast: false)
-        let perStep = t.batch * t.accumulate
-        stepsPerEpoch = sampler.samplesPerRank / perStep
+        stepsPerEpoch = sampler.samplesPerRank / (t.batch * accumulate)
         guard stepsPerEpoch >= 1 else {
-            throw TrainingError("train.batch × train.accumulate = \(perStep) per rank exceeds the \(sampler.samplesPerRank) training samples each of \(comm.size) ranks gets per epoch; lower train.batch or use fewer ranks",
+            throw TrainingError("train.batch × accumulate = \(t.batch * accumulate) per rank exceeds the \(sampler.samplesPerRank) training samples each of \(comm.size) ranks gets per epoch; lower train.batch or use fewer ranks",
                                 exitCode: ExitCode.usage)
         }
         totalSteps = t.steps > 0 ? t.steps : t.epochs * stepsPerEpoch
-        let globalBatch = settings.globalBatch(world: comm.size)
         let s = settings.schedule
         schedule = LRSchedule(lr: settings.lr, decay: s.decay, warmupSteps: s.warmupSteps, totalSteps: totalSteps,
                               scaling: s.linearScaling ? (globalBatch, s.baseBatch) : nil)
-        loader = BatchLoader(data: train, capacity: t.batch)
+        loader = BatchLoader(data: data.train, capacity: t.batch)
         evaluator = Evaluator(model: model, test: data.test, comm: comm)
         timeline = Timeline(enabled: options.recordTimeline, capacity: min(totalSteps, 100_000) * 16 + 64)
         reducer = GradientReducer(store: model.parameters, comm: comm, bucketBytes: Int(settings.comm.bucketMB * 1_048_576),
-                                  progress: settings.comm.progress, timeline: timeline)
+                                  progress: settings.comm.progress, timeline: timeline, activity: activity)
         wholeGradients = WholeGradients(model.parameters)
         progress = ProgressReporter(totalSteps: totalSteps, totalEpochs: (totalSteps + stepsPerEpoch - 1) / stepsPerEpoch,
                                     globalBatch: globalBatch, enabled: options.printProgress && comm.rank == 0)
-        state = TrainingState()
+        checkpoints = comm.rank == 0 && !settings.checkpoint.directory.isEmpty
+            ? try CheckpointWriter(directory: settings.checkpoint.directory, keep: settings.checkpoint.keep,
+                                   store: model.parameters, optimizer: optimizer)
+            : nil
+
+        if let point = resumePoint {
+            try restore(point)
+        } else {
+            model.initialize(seed: t.seed)
+            try model.parameters.values.buffer.withRawBytes { (bytes) throws(CommError) in try comm.broadcast(bytes, root: 0) }
+        }
     }
 
-    /// Trains to the end (or the accuracy target) and returns the summary.
+    /// Copies a checkpoint's tensors in and positions the run at its step and sample.
+    private func restore(_ point: Resume.Point) throws {
+        let n = model.parameters.totalCount * 4
+        point.data.withUnsafeBytes { raw in
+            UnsafeMutableRawPointer(model.parameters.values.pointer).copyMemory(from: raw.baseAddress!, byteCount: n)
+            for (i, s) in optimizer.state.enumerated() {
+                UnsafeMutableRawPointer(s.buffer.pointer).copyMemory(from: raw.baseAddress! + (i + 1) * n, byteCount: n)
+            }
+        }
+        optimizer.steps = point.int(Checkpoint.Key.optimizerSteps)
+        state.step = point.int(Checkpoint.Key.step)
+        state.epoch = point.int(Checkpoint.Key.epoch)
+        state.skippedSteps = point.int(Checkpoint.Key.skippedSteps)
+        let position = point.int(Checkpoint.Key.samplerGlobalPosition)
+        guard position % globalBatch == 0, sampler.localPosition(globalPosition: position) != nil else {
+            throw TrainingError("\(point.path): sampler position \(position) is not a whole number of global batches of \(globalBatch)")
+        }
+        state.epochStep = position / globalBatch
+        if point.metadata[Checkpoint.Key.configHash] != SHA256.hex(settings.config.canonicalText) {
+            notes.append("the config differs from the one \(point.path) was written with; the model and optimizer match")
+        }
+    }
+
+    /// Trains to the end (or the accuracy target, or a stop signal) and returns the summary.
     public func run() throws -> RunSummary {
+        defer { watchdog?.stop() }
+        for note in notes { progress.note("lockstep: \(note)") }
+        if let r = resumedFrom { progress.note("lockstep: resuming from \(r.path) at step \(state.step) (epoch \(state.epoch + 1))") }
         let t = settings.train
-        let world = comm.size
-        let globalBatch = settings.globalBatch(world: world)
-        let gradScale = 1 / Float(world)
-        let lossScale = 1 / Float(t.batch * t.accumulate)
+        let gradScale = 1 / Float(comm.size)
+        let lossScale = 1 / Float(t.batch * accumulate)
         var indices = sampler.indices(epoch: state.epoch)
-        var stepNanos = [UInt64](repeating: 0, count: totalSteps)
+        var stepNanos = [UInt64](repeating: 0, count: max(totalSteps - state.step, 0))
         var phaseNanos = [UInt64](repeating: 0, count: 6)  // data, forward, backward, wait, optimizer, evaluation
         var lossSinceLog = 0.0, stepsSinceLog = 0
-        var summaryLosses: [RunSummary.LossPoint] = []
+        var losses: [RunSummary.LossPoint] = []
         var evals: [RunSummary.EvalPoint] = []
         var lastLoss = Double.nan
         var timeToTarget: Double?
@@ -105,27 +185,37 @@ public final class Trainer {
         let trainStart = MonotonicClock.nanoseconds()
         var lastLogTime = trainStart, lastLogStep = state.step
         let firstStep = state.step
+        var control = [Double](repeating: 0, count: 3)  // stop signal, loss sum, samples
+        var stopSignal: Int32 = 0
 
-        while state.step < totalSteps {
+        training: while state.step < totalSteps {
             if state.epochStep == stepsPerEpoch {
                 state.epoch += 1
                 state.epochStep = 0
                 indices = sampler.indices(epoch: state.epoch)
             }
+            let stepNumber = state.step + 1
             timeline.step = state.step
+            activity.set(.computing, step: stepNumber)
+            if let fault = options.fault, fault.rank == comm.rank, fault.step == stepNumber, case let .stall(seconds) = fault.kind {
+                usleep(UInt32(min(seconds, 4000) * 1e6))
+            }
             let stepStart = MonotonicClock.nanoseconds()
             var localLoss = 0.0
-            for micro in 0..<t.accumulate {
-                let first = (state.epochStep * t.accumulate + micro) * t.batch
+            for micro in 0..<accumulate {
+                let first = (state.epochStep * accumulate + micro) * t.batch
                 let t0 = MonotonicClock.nanoseconds()
                 loader.load(indices[first..<(first + t.batch)], into: model.input)
+                if let fault = options.fault, fault.rank == comm.rank, fault.step == stepNumber, fault.kind == .nan {
+                    model.input[0] = .nan
+                }
                 let t1 = MonotonicClock.nanoseconds()
                 model.forward(batch: t.batch)
                 localLoss += CrossEntropy.lossAndGradient(model, labels: loader.labelBuffer, batch: t.batch,
                                                           gradientScale: lossScale)
                 let t2 = MonotonicClock.nanoseconds()
-                if micro == t.accumulate - 1 {
-                    reducer.beginStep()
+                if micro == accumulate - 1 {
+                    reducer.beginStep(step: stepNumber)
                     model.backward(batch: t.batch, observer: reducer)
                 } else {
                     model.backward(batch: t.batch, observer: wholeGradients)
@@ -142,37 +232,52 @@ public final class Trainer {
             try reducer.finishStep()
             let waitEnd = MonotonicClock.nanoseconds()
             phaseNanos[3] += waitEnd - waitStart
+            activity.set(.computing, step: stepNumber)
             if let bad = firstNonFinite(UnsafeBufferPointer(model.parameters.gradients.buffer)) {
                 let name = model.parameters.slice(containing: bad)?.name ?? "element \(bad)"
                 guard t.skipNonFinite else {
-                    throw TrainingError("step \(state.step + 1): non-finite gradient in \(name) (local loss \(localLoss)); no checkpoint is written from this state. Lower optimizer.lr, or set train.skip_nonfinite = true to skip such steps",
+                    try checkpoints?.finish()
+                    let loss = localLoss.isFinite ? "" : ", where rank \(comm.rank)'s loss is \(localLoss)"
+                    throw TrainingError("step \(stepNumber): non-finite gradient, first in \(name)\(loss); the run stops and writes no checkpoint from this state. Lower optimizer.lr, check the data, or set train.skip_nonfinite = true to skip such steps",
                                         exitCode: ExitCode.nonFinite)
                 }
-                model.parameters.zeroGradients()
                 state.skippedSteps += 1
+                progress.note("lockstep: step \(stepNumber): non-finite gradient in \(name); step skipped (train.skip_nonfinite)")
             } else {
                 optimizer.step(lr: schedule.lr(at: state.step), gradScale: gradScale)
-                model.parameters.zeroGradients()
             }
+            model.parameters.zeroGradients()
             let stepEnd = MonotonicClock.nanoseconds()
             timeline.record(.optimizer, start: waitEnd, end: stepEnd)
             timeline.record(.step, start: stepStart, end: stepEnd)
             phaseNanos[4] += stepEnd - waitEnd
-            stepNanos[state.step] = stepEnd - stepStart
+            stepNanos[state.step - firstStep] = stepEnd - stepStart
             state.step += 1
             state.epochStep += 1
-            lossSinceLog += localLoss
-            stepsSinceLog += 1
+            if localLoss.isFinite {
+                lossSinceLog += localLoss
+                stepsSinceLog += 1
+            }
 
             if options.checkIdenticalRanks { try checkIdenticalParameters() }
 
+            // Agree on a stop signal every step; sum the losses at logging steps.
             let epochEnds = state.epochStep == stepsPerEpoch
             let last = state.step == totalSteps
-            if state.step % t.logEvery == 0 || epochEnds || last {
-                var totals = [lossSinceLog, Double(stepsSinceLog * globalBatch)]
-                try totals.withUnsafeMutableBufferPointer { (b) throws(CommError) in try comm.allReduce(b, .sum) }
-                lastLoss = totals[0] / totals[1]
-                summaryLosses.append(.init(step: state.step, loss: lastLoss))
+            let logging = state.step % t.logEvery == 0 || epochEnds || last
+            control[0] = Double(StopSignal.pending)
+            control[1] = lossSinceLog
+            control[2] = Double(stepsSinceLog * globalBatch)
+            activity.set(.waitingControl, step: stepNumber)
+            try control.withUnsafeMutableBufferPointer { (b) throws(CommError) in
+                try comm.allReduce(UnsafeMutableBufferPointer(rebasing: b[0..<(logging ? 3 : 1)]), .max)
+            }
+            stopSignal = Int32(control[0])
+            if logging {
+                control[0] = 0
+                try control.withUnsafeMutableBufferPointer { (b) throws(CommError) in try comm.allReduce(b, .sum) }
+                lastLoss = control[1] / control[2]
+                losses.append(.init(step: state.step, loss: lastLoss))
                 let now = MonotonicClock.nanoseconds()
                 let rate = Double((state.step - lastLogStep) * globalBatch) / (Double(now - lastLogTime) / 1e9)
                 let perStep = Double(now - trainStart) / 1e9 / Double(state.step - firstStep)
@@ -184,6 +289,7 @@ public final class Trainer {
                 lastLogStep = state.step
             }
             if (t.evalEvery > 0 && state.step % t.evalEvery == 0) || epochEnds || last {
+                activity.set(.evaluating, step: stepNumber)
                 let e0 = MonotonicClock.nanoseconds()
                 let (accuracy, loss) = try evaluator.evaluate()
                 let e1 = MonotonicClock.nanoseconds()
@@ -194,18 +300,59 @@ public final class Trainer {
                 if t.targetAccuracy > 0 && accuracy >= t.targetAccuracy && timeToTarget == nil {
                     timeToTarget = Double(e1 - trainStart) / 1e9
                     stoppedBy = "target_accuracy"
-                    break
                 }
             }
+            let c = settings.checkpoint
+            if stopSignal != 0 || last || timeToTarget != nil || (c.everySteps > 0 && state.step % c.everySteps == 0)
+                || (c.everyEpoch && epochEnds) {
+                try saveCheckpoint()
+            }
+            if stopSignal != 0 {
+                stoppedBy = StopSignal.name(stopSignal)
+                break training
+            }
+            if timeToTarget != nil { break training }
         }
+        activity.set(.finished, step: state.step)
+        try checkpoints?.finish()
         let trainSeconds = Double(MonotonicClock.nanoseconds() - trainStart) / 1e9
-        if evals.last?.step != state.step {
+        if stopSignal == 0 && evals.last?.step != state.step {
             let (accuracy, loss) = try evaluator.evaluate()
             evals.append(.init(step: state.step, accuracy: accuracy, loss: loss, elapsedS: trainSeconds))
         }
-        return try summarize(stepNanos: Array(stepNanos[firstStep..<state.step]), phaseNanos: phaseNanos,
-                             losses: summaryLosses, evals: evals, finalLoss: lastLoss, trainSeconds: trainSeconds,
+        return try summarize(stepNanos: Array(stepNanos[0..<(state.step - firstStep)]), phaseNanos: phaseNanos,
+                             losses: losses, evals: evals, finalLoss: lastLoss, trainSeconds: trainSeconds,
                              timeToTarget: timeToTarget, stoppedBy: stoppedBy)
+    }
+
+    /// Hands the current state to the checkpoint writer (rank 0; the others go on).
+    private func saveCheckpoint() throws {
+        guard let checkpoints else { return }
+        activity.set(.checkpointing, step: state.step)
+        let start = MonotonicClock.nanoseconds()
+        let metadata: [String: String] = [
+            Checkpoint.Key.format: Checkpoint.format,
+            Checkpoint.Key.version: Lockstep.version,
+            Checkpoint.Key.step: String(state.step),
+            Checkpoint.Key.epoch: String(state.epoch),
+            Checkpoint.Key.epochStep: String(state.epochStep),
+            Checkpoint.Key.skippedSteps: String(state.skippedSteps),
+            Checkpoint.Key.samplerSeed: String(sampler.seed),
+            Checkpoint.Key.samplerShuffle: String(sampler.shuffle),
+            Checkpoint.Key.samplerGlobalPosition: String(state.epochStep * globalBatch),
+            Checkpoint.Key.optimizer: settings.config.string("optimizer.name"),
+            Checkpoint.Key.optimizerSteps: String(optimizer.steps),
+            Checkpoint.Key.lrBase: String(schedule.base),
+            Checkpoint.Key.lrNext: String(schedule.lr(at: state.step)),
+            Checkpoint.Key.config: settings.config.canonicalText,
+            Checkpoint.Key.configHash: SHA256.hex(settings.config.canonicalText),
+            Checkpoint.Key.world: String(comm.size),
+            Checkpoint.Key.globalBatch: String(globalBatch),
+            Checkpoint.Key.batchPerRank: String(settings.train.batch),
+            Checkpoint.Key.accumulate: String(accumulate),
+        ]
+        try checkpoints.save(step: state.step, metadata: metadata)
+        timeline.record(.checkpoint, start: start, end: MonotonicClock.nanoseconds())
     }
 
     /// Compares a checksum of the parameters across ranks; they must agree bitwise.
@@ -224,7 +371,6 @@ public final class Trainer {
     private func summarize(stepNanos: [UInt64], phaseNanos: [UInt64], losses: [RunSummary.LossPoint],
                            evals: [RunSummary.EvalPoint], finalLoss: Double, trainSeconds: Double, timeToTarget: Double?,
                            stoppedBy: String) throws -> RunSummary {
-        let globalBatch = settings.globalBatch(world: comm.size)
         let steps = stepNanos.count
         // Throughput over the steps after warm-up (the first few touch cold memory).
         let warmup = steps > 20 ? 3 : 0
@@ -238,16 +384,24 @@ public final class Trainer {
         let commTotal = perStep(reducer.commNanoseconds), commExposed = perStep(reducer.exposedNanoseconds)
         let env = ProcessInfo.processInfo.environment
         let algorithm: String
-        if let mpi = comm as? MPICommunicator, settings.comm.allReduce.algorithm == .auto {
+        if comm.size == 1 {
+            algorithm = "none (world 1)"
+        } else if let mpi = comm as? MPICommunicator, settings.comm.allReduce.algorithm == .auto {
             let picks = Set(reducer.plan.buckets.map { mpi.algorithm(forBytes: $0.count * 4).rawValue }).sorted()
             algorithm = "auto (\(picks.joined(separator: ", ")))"
         } else {
-            algorithm = comm.size == 1 ? "none (world 1)" : settings.comm.allReduce.algorithm.rawValue
+            algorithm = settings.comm.allReduce.algorithm.rawValue
+        }
+        var checkpointStats = checkpoints?.stats
+        if let r = resumedFrom {
+            checkpointStats = checkpointStats ?? RunSummary.CheckpointStats(written: 0, snapshotMsMean: 0, writeMsMean: 0, bytes: 0)
+            checkpointStats?.resumedFrom = r.path
+            checkpointStats?.loadMs = r.seconds * 1000
         }
         return RunSummary(
             lockstepVersion: Lockstep.version, configHash: String(SHA256.hex(settings.config.canonicalText).prefix(16)),
             model: settings.model.name, parameters: model.parameters.totalCount, world: comm.size, nodes: comm.nodeCount,
-            batchPerRank: settings.train.batch, accumulate: settings.train.accumulate, globalBatch: globalBatch,
+            batchPerRank: settings.train.batch, accumulate: accumulate, globalBatch: globalBatch,
             steps: state.step, epochs: state.epoch + 1,
             samplesPerS: timedSeconds > 0 ? Double(timed.count * globalBatch) / timedSeconds : 0,
             stepMsMedian: median, finalLoss: finalLoss, testAccuracy: evals.last?.accuracy ?? 0,
@@ -260,7 +414,7 @@ public final class Trainer {
             phaseMs: Dictionary(uniqueKeysWithValues: zip(["data", "forward", "backward", "wait", "optimizer", "evaluation"],
                                                           phaseNanos.map(perStep))),
             lossHistory: losses, evalHistory: evals, skippedSteps: state.skippedSteps, stoppedBy: stoppedBy,
-            checkpoint: nil, slurmJobId: env["SLURM_JOB_ID"], nodeList: env["SLURM_JOB_NODELIST"],
+            checkpoint: checkpointStats, slurmJobId: env["SLURM_JOB_ID"], nodeList: env["SLURM_JOB_NODELIST"],
             hostname: comm.processorName)
     }
 }

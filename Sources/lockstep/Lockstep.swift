@@ -10,7 +10,7 @@ struct LockstepCommand: ParsableCommand {
         commandName: "lockstep",
         abstract: "Data-parallel training on CPUs over MPI.",
         version: Lockstep.version,
-        subcommands: [TrainCommand.self, BenchCommand.self])
+        subcommands: [TrainCommand.self, BenchCommand.self, CheckpointCommand.self])
 
     /// Runs the CLI: parse errors exit with 2, like config errors; help and version with 0.
     static func main() {
@@ -47,8 +47,9 @@ enum Failure {
         let (message, code, everyRank): (String, Int32, Bool) = switch error {
         case let e as ConfigError: ("config: \(e.description)", ExitCode.usage, true)
         case let e as UsageError: (e.description, ExitCode.usage, true)
-        case let e as TrainingError: (e.description, e.exitCode, e.exitCode == ExitCode.usage || e.exitCode == ExitCode.nonFinite)
+        case let e as TrainingError: (e.description, e.exitCode, [ExitCode.usage, ExitCode.nonFinite, ExitCode.mismatch].contains(e.exitCode))
         case let e as DataError: ("data: \(e.description)", ExitCode.failure, true)
+        case let e as CheckpointError: ("checkpoint: \(e.description)", ExitCode.failure, true)
         case let e as CommError: ("communication: \(e.description)", ExitCode.failure, false)
         default: ("\(error)", ExitCode.failure, false)
         }

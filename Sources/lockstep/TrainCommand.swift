@@ -20,6 +20,12 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Write a Chrome trace of every rank's steps to this file (rank 0).")
     var timeline: String?
 
+    @Option(help: "Continue from a checkpoint: a file, or 'latest' in checkpoint.dir.")
+    var resume: String?
+
+    @Option(help: .hidden)
+    var fault: String?
+
     @Flag(help: "After every step, check that all ranks hold bitwise-identical parameters.")
     var checkIdenticalRanks = false
 
@@ -28,6 +34,8 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         let wallStart = MonotonicClock.nanoseconds()
+        StopSignal.install()
+        let injected = try fault.map { spec throws(ConfigError) in try FaultInjection(spec) }
         try World.start()
         let settings = try TrainingConfig(Config.load(path: config, overrides: overrides))
         let comm = try World.communicator(settings.comm)
@@ -36,6 +44,8 @@ struct TrainCommand: ParsableCommand {
         options.printProgress = !quiet
         options.checkIdenticalRanks = checkIdenticalRanks
         options.recordTimeline = timeline != nil
+        options.resume = resume.map(ResumeSource.init)
+        options.fault = injected
         let trainer = try Trainer(settings: settings, comm: comm, data: data, options: options)
         if comm.rank == 0 && !quiet {
             Console.line("lockstep \(Lockstep.version): \(settings.model.name), \(trainer.model.parameters.totalCount) parameters, world \(comm.size), global batch \(settings.globalBatch(world: comm.size)), \(trainer.totalSteps) steps")
@@ -54,6 +64,13 @@ struct TrainCommand: ParsableCommand {
             }
         }
         (comm as? MPICommunicator)?.shutdown()
+        if result.stoppedBy == StopSignal.name(SIGTERM) || result.stoppedBy == StopSignal.name(SIGUSR1) {
+            if comm.rank == 0 {
+                FileHandle.standardError.write(Data("lockstep: stopped by \(result.stoppedBy) after step \(result.steps); checkpoint written, resume with --resume latest\n".utf8))
+            }
+            World.finish()
+            Foundation.exit(ExitCode.preempted)
+        }
     }
 }
 

@@ -1,0 +1,102 @@
+import Comm
+import Foundation
+
+/// Where `--resume` points: a checkpoint file, or `latest` in checkpoint.dir.
+public enum ResumeSource: Sendable, Equatable {
+    case path(String)
+    case latest
+
+    public init(_ argument: String) {
+        self = argument == "latest" ? .latest : .path(argument)
+    }
+}
+
+/// Resuming, step by step:
+/// 1. Rank 0 reads the checkpoint and verifies it (structure, format, checksums). For
+///    `latest` it falls back to the newest checkpoint that verifies, and says so.
+/// 2. Rank 0 broadcasts the outcome: an error every rank then reports alike, or the
+///    metadata and the data section, so that only rank 0 needs to see the file.
+///    Rank 0 also checks the tensors against the model and optimizer of this run (every rank
+///    has the same, as the start-up check made sure).
+/// 3. The trainer restores the tensors, the step, the epoch and the position in the global
+///    sample order.
+enum Resume {
+    /// A verified checkpoint, on every rank.
+    struct Point {
+        let path: String
+        let metadata: [String: String]
+        /// The data section: parameters, then each optimizer state buffer.
+        let data: [UInt8]
+
+        func int(_ key: String) -> Int { Int(metadata[key] ?? "") ?? 0 }
+    }
+
+    static func load(_ source: ResumeSource, checkpointDirectory: String, comm: Communicator,
+                     layout: [(name: String, shape: [Int])], notes: inout [String]) throws -> Point {
+        var loaded: LoadedCheckpoint?
+        var failure = ""
+        if comm.rank == 0 {
+            do {
+                switch source {
+                case let .path(path):
+                    loaded = try LoadedCheckpoint.load(path)
+                case .latest:
+                    guard !checkpointDirectory.isEmpty else {
+                        throw CheckpointError("--resume latest needs checkpoint.dir to be set")
+                    }
+                    loaded = try CheckpointFolder.newestValid(in: checkpointDirectory, notes: &notes)
+                }
+                try checkLayout(loaded!, against: layout)
+            } catch {
+                failure = "\(error)"
+            }
+        }
+        let failed = try broadcastString(failure, comm)
+        if !failed.isEmpty { throw CheckpointError(failed) }
+        let meta = try broadcastString(loaded.map { encode($0.metadata) } ?? "", comm)
+        let path = try broadcastString(loaded?.path ?? "", comm)
+        var data = loaded?.data ?? []
+        var count = [Double(data.count)]
+        try count.withUnsafeMutableBufferPointer { b in try comm.allReduce(b, .max) }
+        if comm.rank != 0 { data = [UInt8](repeating: 0, count: Int(count[0])) }
+        try data.withUnsafeMutableBytes { b in try comm.broadcast(b, root: 0) }
+        return Point(path: path, metadata: decode(meta), data: data)
+    }
+
+    /// The checkpoint's tensors must be this run's, in this run's order.
+    private static func checkLayout(_ c: LoadedCheckpoint, against layout: [(name: String, shape: [Int])]) throws(CheckpointError) {
+        let theirs = c.header.entries
+        for (i, mine) in layout.enumerated() {
+            guard i < theirs.count else {
+                throw CheckpointError("\(c.path): has no \(mine.name); it was written for another model or optimizer (\(c.metadata[Checkpoint.Key.optimizer] ?? "?"))")
+            }
+            guard theirs[i].name == mine.name else {
+                throw CheckpointError("\(c.path): holds \(theirs[i].name) where this run has \(mine.name); it was written for another model or optimizer (\(c.metadata[Checkpoint.Key.optimizer] ?? "?"))")
+            }
+            guard theirs[i].shape == mine.shape else {
+                throw CheckpointError("\(c.path): \(mine.name) is \(theirs[i].shape) there and \(mine.shape) in this model")
+            }
+        }
+        if theirs.count > layout.count {
+            throw CheckpointError("\(c.path): holds \(theirs[layout.count].name), which this run's model and optimizer do not have")
+        }
+    }
+
+    /// Rank 0's string on every rank.
+    private static func broadcastString(_ text: String, _ comm: Communicator) throws -> String {
+        var bytes = Array(text.utf8)
+        var length = [Double(bytes.count)]
+        try length.withUnsafeMutableBufferPointer { b in try comm.allReduce(b, .max) }
+        if comm.rank != 0 { bytes = [UInt8](repeating: 0, count: Int(length[0])) }
+        try bytes.withUnsafeMutableBytes { b in try comm.broadcast(b, root: 0) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private static func encode(_ metadata: [String: String]) -> String {
+        (try? String(decoding: JSONSerialization.data(withJSONObject: metadata, options: [.sortedKeys]), as: UTF8.self)) ?? "{}"
+    }
+
+    private static func decode(_ text: String) -> [String: String] {
+        (try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: String]) ?? [:]
+    }
+}
