@@ -36,6 +36,7 @@ let package = Package(
 
         // Test helpers: tolerance asserts, fixtures, and the launcher for the real binary under mpirun.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "TrainTests", dependencies: ["Train", "NN", "TestSupport"]),
         .testTarget(name: "lockstepTests", dependencies: ["TestSupport"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "TestSupport"], resources: [.copy("Fixtures")]),

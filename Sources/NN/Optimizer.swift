@@ -8,7 +8,8 @@ public protocol Optimizer: AnyObject {
     /// Optimizer steps taken so far.
     var steps: Int { get set }
     /// One update: the gradients are multiplied by `gradScale` on the way in (1/world turns
-    /// an all-reduced sum into a mean), then applied with learning rate `lr`.
+    /// an all-reduced sum into a mean), then applied with learning rate `lr`; they are left
+    /// zeroed for the next step.
     func step(lr: Float, gradScale: Float)
 }
 

@@ -143,7 +143,8 @@ public func batchMajorToChannelMajor(_ dy: Tensor, output y: Tensor, channels: I
             let to = d + (c * batch + b) * plane
             if relu {
                 for q in 0..<plane {
-                    let v = out[q] > 0 ? from[q] : 0
+                    let g = from[q], o = out[q]
+                    let v = o > 0 ? g : 0
                     to[q] = v
                     acc += v
                 }

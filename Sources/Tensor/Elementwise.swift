@@ -23,7 +23,10 @@ public func reluBackward(_ dy: Tensor, output y: Tensor, into dx: Tensor, count:
     precondition(count <= dy.count && count <= y.count && count <= dx.count,
                  "reluBackward: \(count) elements, dy \(dy.count), y \(y.count), dx \(dx.count)")
     let g = dy.pointer, o = y.pointer, d = dx.pointer
-    for i in 0..<count { d[i] = o[i] > 0 ? g[i] : 0 }
+    for i in 0..<count {
+        let gi = g[i], oi = o[i]  // both loaded unconditionally, so the select vectorises
+        d[i] = oi > 0 ? gi : 0
+    }
 }
 
 /// `y[i] = max(x[i], 0)` for the first `count` elements.

@@ -20,6 +20,7 @@ public func gemm(_ a: Matrix, _ transA: Transpose, _ b: Matrix, _ transB: Transp
     precondition(ka == kb && c.rows == m && c.cols == n,
                  "gemm: op(a) \(m)x\(ka) · op(b) \(kb)x\(n) into c \(c.rows)x\(c.cols)")
     if m == 0 || n == 0 { return }
+    GEMMTrace.active?.calls.append(.init(a: a, transA: transA, b: b, transB: transB, c: c, alpha: alpha, beta: beta))
     if ka == 0 {
         if beta != 1 { scaleRows(c, by: beta) }
         return
@@ -41,4 +42,35 @@ public enum BLASThreads {
     public static func set(_ n: Int) { openblas_set_num_threads(Int32(n)) }
     /// OpenBLAS's build description, e.g. "OpenBLAS 0.3.21 DYNAMIC_ARCH ... Cooperlake".
     public static var configuration: String { String(cString: openblas_get_config()) }
+}
+
+/// The GEMM calls made while it is active, so that a benchmark can replay each one alone
+/// and compare a whole step with the sum of its GEMMs. Single-threaded benchmarking only:
+/// nothing activates it in training, where it costs one load per GEMM.
+public final class GEMMTrace {
+    public struct Call {
+        public let a: Matrix, transA: Transpose, b: Matrix, transB: Transpose, c: Matrix
+        public let alpha: Float, beta: Float
+
+        /// 2·M·N·K.
+        public var flops: Double {
+            let m = transA == .none ? a.rows : a.cols, k = transA == .none ? a.cols : a.rows
+            return 2 * Double(m) * Double(c.cols) * Double(k)
+        }
+
+        /// e.g. "128×1024×784 NT".
+        public var shape: String {
+            let k = transA == .none ? a.cols : a.rows
+            return "\(c.rows)×\(c.cols)×\(k) \(transA == .none ? "N" : "T")\(transB == .none ? "N" : "T")"
+        }
+
+        /// Runs the call again (overwriting its output).
+        public func replay() { gemm(a, transA, b, transB, into: c, alpha: alpha, beta: beta) }
+    }
+
+    public var calls: [Call] = []
+
+    nonisolated(unsafe) public static var active: GEMMTrace?
+
+    public init() {}
 }

@@ -4,6 +4,8 @@ import Foundation
 /// once, since at the size of the models here they are bound by memory bandwidth. The math
 /// follows PyTorch 1.13's `torch.optim.SGD` and `torch.optim.AdamW` step for step.
 /// `gradScale` multiplies each gradient on the way in (1/world averages an all-reduced sum).
+/// Each update also zeroes the gradients it consumed, in the same pass, so that the next step
+/// accumulates into zeroed gradients without a memset of its own.
 
 /// SGD with optional momentum (`buf = μ·buf + g`, no dampening), Nesterov, and L2 weight decay
 /// added to the gradient: `g = gradScale·grad + wd·p; p -= lr·(nesterov ? g + μ·buf : buf)`.
@@ -15,10 +17,14 @@ public func sgdUpdate(params: Tensor, grads: Tensor, velocity: Tensor, lr: Float
     let p = params.pointer, g = grads.pointer, v = velocity.pointer
     let n = params.count
     if momentum == 0 {
-        for i in 0..<n { p[i] -= lr * (g[i] * gradScale + weightDecay * p[i]) }
+        for i in 0..<n {
+            p[i] -= lr * (g[i] * gradScale + weightDecay * p[i])
+            g[i] = 0
+        }
     } else if nesterov {
         for i in 0..<n {
             let d = g[i] * gradScale + weightDecay * p[i]
+            g[i] = 0
             let b = momentum * v[i] + d
             v[i] = b
             p[i] -= lr * (d + momentum * b)
@@ -26,6 +32,7 @@ public func sgdUpdate(params: Tensor, grads: Tensor, velocity: Tensor, lr: Float
     } else {
         for i in 0..<n {
             let b = momentum * v[i] + (g[i] * gradScale + weightDecay * p[i])
+            g[i] = 0
             v[i] = b
             p[i] -= lr * b
         }
@@ -51,6 +58,7 @@ public func adamWUpdate(params: Tensor, grads: Tensor, firstMoment m: Tensor, se
     let p = params.pointer, g = grads.pointer, mp = m.pointer, vp = v.pointer
     for i in 0..<params.count {
         let gi = g[i] * gradScale
+        g[i] = 0
         let mi = mp[i] * b1 + gi * oneMinusBeta1
         let vi = vp[i] * b2 + gi * gi * oneMinusBeta2
         mp[i] = mi

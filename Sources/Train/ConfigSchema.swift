@@ -39,7 +39,7 @@ enum ConfigSchema {
         ConfigKey("data.train_count", .int, .int(4096), .positive),
         ConfigKey("data.test_count", .int, .int(1024), .positive),
         ConfigKey("data.classes", .int, .int(10), .positive),
-        ConfigKey("data.noise", .int, .int(60), .nonNegative),
+        ConfigKey("data.noise", .int, .int(40), .nonNegative),
         ConfigKey("data.seed", .int, .int(7), .nonNegative),
 
         // The loop. train.steps > 0 overrides train.epochs; train.batch is per rank.

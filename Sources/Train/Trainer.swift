@@ -55,6 +55,14 @@ public final class Trainer {
     private var resumedFrom: (path: String, seconds: Double)?
     private let activity: RankActivity
     private var watchdog: Watchdog?
+    /// 1 / (per-rank batch × accumulate): the loss is a mean over the global batch once the
+    /// all-reduced gradients are divided by the world size.
+    private var lossScale: Float { 1 / Float(settings.train.batch * accumulate) }
+    /// Time spent per phase over the run (ns).
+    private var phases = PhaseTimes()
+    /// Control values agreed by all-reduces: stop signal and non-finite flag (max) every
+    /// step, loss sum and sample count (sum) at logging steps.
+    private var control = [Double](repeating: 0, count: 4)
 
     /// Builds everything a run needs: checks that all ranks agree, restores a checkpoint or
     /// broadcasts rank 0's initial parameters, and sizes the epoch.
@@ -171,11 +179,8 @@ public final class Trainer {
         for note in notes { progress.note("lockstep: \(note)") }
         if let r = resumedFrom { progress.note("lockstep: resuming from \(r.path) at step \(state.step) (epoch \(state.epoch + 1))") }
         let t = settings.train
-        let gradScale = 1 / Float(comm.size)
-        let lossScale = 1 / Float(t.batch * accumulate)
         var indices = sampler.indices(epoch: state.epoch)
         var stepNanos = [UInt64](repeating: 0, count: max(totalSteps - state.step, 0))
-        var phaseNanos = [UInt64](repeating: 0, count: 6)  // data, forward, backward, wait, optimizer, evaluation
         var lossSinceLog = 0.0, stepsSinceLog = 0
         var losses: [RunSummary.LossPoint] = []
         var evals: [RunSummary.EvalPoint] = []
@@ -185,7 +190,6 @@ public final class Trainer {
         let trainStart = MonotonicClock.nanoseconds()
         var lastLogTime = trainStart, lastLogStep = state.step
         let firstStep = state.step
-        var control = [Double](repeating: 0, count: 3)  // stop signal, loss sum, samples
         var stopSignal: Int32 = 0
 
         training: while state.step < totalSteps {
@@ -201,56 +205,9 @@ public final class Trainer {
                 usleep(UInt32(min(seconds, 4000) * 1e6))
             }
             let stepStart = MonotonicClock.nanoseconds()
-            var localLoss = 0.0
-            for micro in 0..<accumulate {
-                let first = (state.epochStep * accumulate + micro) * t.batch
-                let t0 = MonotonicClock.nanoseconds()
-                loader.load(indices[first..<(first + t.batch)], into: model.input)
-                if let fault = options.fault, fault.rank == comm.rank, fault.step == stepNumber, fault.kind == .nan {
-                    model.input[0] = .nan
-                }
-                let t1 = MonotonicClock.nanoseconds()
-                model.forward(batch: t.batch)
-                localLoss += CrossEntropy.lossAndGradient(model, labels: loader.labelBuffer, batch: t.batch,
-                                                          gradientScale: lossScale)
-                let t2 = MonotonicClock.nanoseconds()
-                if micro == accumulate - 1 {
-                    reducer.beginStep(step: stepNumber)
-                    model.backward(batch: t.batch, observer: reducer)
-                } else {
-                    model.backward(batch: t.batch, observer: wholeGradients)
-                }
-                let t3 = MonotonicClock.nanoseconds()
-                timeline.record(.data, start: t0, end: t1)
-                timeline.record(.forward, start: t1, end: t2)
-                timeline.record(.backward, start: t2, end: t3)
-                phaseNanos[0] += t1 - t0
-                phaseNanos[1] += t2 - t1
-                phaseNanos[2] += t3 - t2
-            }
-            let waitStart = MonotonicClock.nanoseconds()
-            try reducer.finishStep()
-            let waitEnd = MonotonicClock.nanoseconds()
-            phaseNanos[3] += waitEnd - waitStart
-            activity.set(.computing, step: stepNumber)
-            if let bad = firstNonFinite(UnsafeBufferPointer(model.parameters.gradients.buffer)) {
-                let name = model.parameters.slice(containing: bad)?.name ?? "element \(bad)"
-                guard t.skipNonFinite else {
-                    try checkpoints?.finish()
-                    let loss = localLoss.isFinite ? "" : ", where rank \(comm.rank)'s loss is \(localLoss)"
-                    throw TrainingError("step \(stepNumber): non-finite gradient, first in \(name)\(loss); the run stops and writes no checkpoint from this state. Lower optimizer.lr, check the data, or set train.skip_nonfinite = true to skip such steps",
-                                        exitCode: ExitCode.nonFinite)
-                }
-                state.skippedSteps += 1
-                progress.note("lockstep: step \(stepNumber): non-finite gradient in \(name); step skipped (train.skip_nonfinite)")
-            } else {
-                optimizer.step(lr: schedule.lr(at: state.step), gradScale: gradScale)
-            }
-            model.parameters.zeroGradients()
+            let localLoss = try trainStep(indices, stepNumber: stepNumber)
             let stepEnd = MonotonicClock.nanoseconds()
-            timeline.record(.optimizer, start: waitEnd, end: stepEnd)
             timeline.record(.step, start: stepStart, end: stepEnd)
-            phaseNanos[4] += stepEnd - waitEnd
             stepNanos[state.step - firstStep] = stepEnd - stepStart
             state.step += 1
             state.epochStep += 1
@@ -265,18 +222,17 @@ public final class Trainer {
             let epochEnds = state.epochStep == stepsPerEpoch
             let last = state.step == totalSteps
             let logging = state.step % t.logEvery == 0 || epochEnds || last
-            control[0] = Double(StopSignal.pending)
-            control[1] = lossSinceLog
-            control[2] = Double(stepsSinceLog * globalBatch)
-            activity.set(.waitingControl, step: stepNumber)
-            try control.withUnsafeMutableBufferPointer { (b) throws(CommError) in
-                try comm.allReduce(UnsafeMutableBufferPointer(rebasing: b[0..<(logging ? 3 : 1)]), .max)
-            }
             stopSignal = Int32(control[0])
             if logging {
-                control[0] = 0
-                try control.withUnsafeMutableBufferPointer { (b) throws(CommError) in try comm.allReduce(b, .sum) }
-                lastLoss = control[1] / control[2]
+                control[2] = lossSinceLog
+                control[3] = Double(stepsSinceLog * globalBatch)
+                activity.set(.waitingControl, step: stepNumber)
+                try control.withUnsafeMutableBufferPointer { (b) throws(CommError) in
+                    try comm.allReduce(UnsafeMutableBufferPointer(rebasing: b[2..<4]), .sum)
+                }
+            }
+            if logging {
+                lastLoss = control[2] / control[3]
                 losses.append(.init(step: state.step, loss: lastLoss))
                 let now = MonotonicClock.nanoseconds()
                 let rate = Double((state.step - lastLogStep) * globalBatch) / (Double(now - lastLogTime) / 1e9)
@@ -294,7 +250,7 @@ public final class Trainer {
                 let (accuracy, loss) = try evaluator.evaluate()
                 let e1 = MonotonicClock.nanoseconds()
                 timeline.record(.evaluation, start: e0, end: e1)
-                phaseNanos[5] += e1 - e0
+                phases.evaluation += e1 - e0
                 evals.append(.init(step: state.step, accuracy: accuracy, loss: loss, elapsedS: Double(e1 - trainStart) / 1e9))
                 progress.evaluation(step: state.step, accuracy: accuracy, loss: loss)
                 if t.targetAccuracy > 0 && accuracy >= t.targetAccuracy && timeToTarget == nil {
@@ -320,9 +276,92 @@ public final class Trainer {
             let (accuracy, loss) = try evaluator.evaluate()
             evals.append(.init(step: state.step, accuracy: accuracy, loss: loss, elapsedS: trainSeconds))
         }
-        return try summarize(stepNanos: Array(stepNanos[0..<(state.step - firstStep)]), phaseNanos: phaseNanos,
+        return try summarize(stepNanos: Array(stepNanos[0..<(state.step - firstStep)]),
                              losses: losses, evals: evals, finalLoss: lastLoss, trainSeconds: trainSeconds,
                              timeToTarget: timeToTarget, stoppedBy: stoppedBy)
+    }
+
+    /// One optimizer step on this rank's shard `indices` of the epoch: micro-batches,
+    /// gradient all-reduce overlapped with backward, the finiteness check, the update.
+    /// - Returns: this rank's summed loss over its micro-batches.
+    private func trainStep(_ indices: [Int], stepNumber: Int) throws -> Double {
+        let t = settings.train
+        var localLoss = 0.0
+        for micro in 0..<accumulate {
+            let first = (state.epochStep * accumulate + micro) * t.batch
+            let t0 = MonotonicClock.nanoseconds()
+            loader.load(indices[first..<(first + t.batch)], into: model.input)
+            if let fault = options.fault, fault.rank == comm.rank, fault.step == stepNumber, fault.kind == .nan {
+                model.input[0] = .nan
+            }
+            let t1 = MonotonicClock.nanoseconds()
+            model.forward(batch: t.batch)
+            localLoss += CrossEntropy.lossAndGradient(model, labels: loader.labelBuffer, batch: t.batch,
+                                                      gradientScale: lossScale)
+            let t2 = MonotonicClock.nanoseconds()
+            if micro == accumulate - 1 {
+                reducer.beginStep(step: stepNumber)
+                model.backward(batch: t.batch, observer: reducer)
+            } else {
+                model.backward(batch: t.batch, observer: wholeGradients)
+            }
+            let t3 = MonotonicClock.nanoseconds()
+            timeline.record(.data, start: t0, end: t1)
+            timeline.record(.forward, start: t1, end: t2)
+            timeline.record(.backward, start: t2, end: t3)
+            phases.data += t1 - t0
+            phases.forward += t2 - t1
+            phases.backward += t3 - t2
+        }
+        let waitStart = MonotonicClock.nanoseconds()
+        try reducer.finishStep()
+        let waitEnd = MonotonicClock.nanoseconds()
+        phases.wait += waitEnd - waitStart
+        // Every rank holds the same summed gradients: each checks its 1/world share for NaN
+        // and ±Inf, and one two-value all-reduce agrees on that and on a stop signal.
+        let gradients = model.parameters.gradients
+        let share = (comm.rank * gradients.count / comm.size)..<((comm.rank + 1) * gradients.count / comm.size)
+        control[0] = Double(StopSignal.pending)
+        control[1] = firstNonFinite(UnsafeBufferPointer(rebasing: UnsafeBufferPointer(gradients.buffer)[share])) == nil ? 0 : 1
+        activity.set(.waitingControl, step: stepNumber)
+        try control.withUnsafeMutableBufferPointer { (b) throws(CommError) in
+            try comm.allReduce(UnsafeMutableBufferPointer(rebasing: b[0..<2]), .max)
+        }
+        activity.set(.computing, step: stepNumber)
+        if control[1] != 0 {
+            let bad = firstNonFinite(UnsafeBufferPointer(gradients.buffer)) ?? 0
+            let name = model.parameters.slice(containing: bad)?.name ?? "element \(bad)"
+            guard t.skipNonFinite else {
+                try checkpoints?.finish()
+                let loss = localLoss.isFinite ? "" : ", where rank \(comm.rank)'s loss is \(localLoss)"
+                throw TrainingError("step \(stepNumber): non-finite gradient, first in \(name)\(loss); the run stops and writes no checkpoint from this state. Lower optimizer.lr, check the data, or set train.skip_nonfinite = true to skip such steps",
+                                    exitCode: ExitCode.nonFinite)
+            }
+            state.skippedSteps += 1
+            progress.note("lockstep: step \(stepNumber): non-finite gradient in \(name); step skipped (train.skip_nonfinite)")
+            model.parameters.zeroGradients()
+        } else {
+            optimizer.step(lr: schedule.lr(at: state.step), gradScale: 1 / Float(comm.size))  // zeroes the gradients
+        }
+        let end = MonotonicClock.nanoseconds()
+        timeline.record(.optimizer, start: waitEnd, end: end)
+        phases.optimizer += end - waitEnd
+        return localLoss
+    }
+
+    /// Runs `count` steps on the first batches of epoch 0 and returns each step's time (ns):
+    /// the step benchmark's measurement, with the very code of training.
+    public func timeSteps(_ count: Int) throws -> [UInt64] {
+        let indices = sampler.indices(epoch: 0)
+        var times: [UInt64] = []
+        for i in 0..<count {
+            state.epochStep = i % stepsPerEpoch
+            let start = MonotonicClock.nanoseconds()
+            _ = try trainStep(indices, stepNumber: i + 1)
+            times.append(MonotonicClock.nanoseconds() - start)
+        }
+        state = TrainingState()
+        return times
     }
 
     /// Hands the current state to the checkpoint writer (rank 0; the others go on).
@@ -368,7 +407,7 @@ public final class Trainer {
         }
     }
 
-    private func summarize(stepNanos: [UInt64], phaseNanos: [UInt64], losses: [RunSummary.LossPoint],
+    private func summarize(stepNanos: [UInt64], losses: [RunSummary.LossPoint],
                            evals: [RunSummary.EvalPoint], finalLoss: Double, trainSeconds: Double, timeToTarget: Double?,
                            stoppedBy: String) throws -> RunSummary {
         let steps = stepNanos.count
@@ -411,12 +450,19 @@ public final class Trainer {
             bucketMb: settings.comm.bucketMB, buckets: reducer.plan.buckets.count,
             commMsTotal: commTotal, commMsExposed: commExposed,
             overlapFraction: commTotal > 0 ? max(0, 1 - commExposed / commTotal) : 0,
-            phaseMs: Dictionary(uniqueKeysWithValues: zip(["data", "forward", "backward", "wait", "optimizer", "evaluation"],
-                                                          phaseNanos.map(perStep))),
+            phaseMs: ["data": perStep(phases.data), "forward": perStep(phases.forward), "backward": perStep(phases.backward),
+                      "wait": perStep(phases.wait), "optimizer": perStep(phases.optimizer),
+                      "evaluation": perStep(phases.evaluation)],
             lossHistory: losses, evalHistory: evals, skippedSteps: state.skippedSteps, stoppedBy: stoppedBy,
             checkpoint: checkpointStats, slurmJobId: env["SLURM_JOB_ID"], nodeList: env["SLURM_JOB_NODELIST"],
             hostname: comm.processorName)
     }
+}
+
+/// Nanoseconds spent in each phase of the steps.
+struct PhaseTimes {
+    var data: UInt64 = 0, forward: UInt64 = 0, backward: UInt64 = 0, wait: UInt64 = 0, optimizer: UInt64 = 0
+    var evaluation: UInt64 = 0
 }
 
 /// Where a run is: what a checkpoint must save to continue at the exact next sample.

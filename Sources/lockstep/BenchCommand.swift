@@ -7,7 +7,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks.",
-        subcommands: [AllReduceBenchCommand.self])
+        subcommands: [AllReduceBenchCommand.self, StepBenchCommand.self])
 }
 
 struct AllReduceBenchCommand: ParsableCommand {
@@ -77,5 +77,45 @@ struct AllReduceBenchCommand: ParsableCommand {
             : t.hasSuffix("B") ? (t.dropLast(), 1) : (Substring(t), 1)
         guard let n = Int(digits), n > 0 else { throw UsageError("--sizes: cannot read \(text) (e.g. 4K, 1M, 4096)") }
         return n * scale
+    }
+}
+
+struct StepBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "step",
+        abstract: "Time a training step against the sum of its GEMMs alone (one process, one OpenBLAS thread).")
+
+    @Option(help: "The TOML config.")
+    var config: String
+
+    @Option(name: .customLong("set"), help: "Override a config key (repeatable).")
+    var overrides: [String] = []
+
+    @Option(help: "Steps per round.")
+    var steps = 30
+
+    @Option(help: "Rounds; steps and GEMMs alternate, medians over rounds are reported.")
+    var rounds = 5
+
+    @Option(help: "Write the result as JSON to this file.")
+    var json: String?
+
+    func run() throws {
+        guard steps > 0, rounds > 0 else { throw UsageError("--steps and --rounds must be positive") }
+        let settings = try TrainingConfig(Config.load(path: config, overrides: overrides))
+        let r = try StepBenchmark.run(settings: settings, data: TrainingData.load(settings), steps: steps, rounds: rounds)
+        Console.line("\(r.model), batch \(r.batch), one process, one OpenBLAS thread (\(r.openblas))")
+        Console.line("  GEMM                        ms   GFLOP/s")
+        for g in r.gemms {
+            Console.line("  " + g.shape.padding(toLength: 24, withPad: " ", startingAt: 0)
+                         + String(format: "%8.3f  %8.1f", g.ms, g.gflops))
+        }
+        Console.line(String(format: "step %.2f ms (median of %d rounds, min %.2f, max %.2f); GEMMs alone %.2f ms; ratio %.3f; %.0f samples/s; peak RSS %.0f MB",
+                            r.stepMsMedian, rounds, r.stepMsMin, r.stepMsMax, r.gemmFloorMs, r.ratio, r.samplesPerS, r.peakRssMb))
+        if let json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try write(encoder.encode(r), to: json)
+        }
     }
 }
