@@ -8,17 +8,19 @@ public func sum(_ x: Tensor) -> Double {
     return acc
 }
 
-/// The largest |x[i]|, or 0 for an empty tensor. NaN propagates.
-public func maxAbs(_ x: Tensor) -> Float {
+/// The largest |x[i]|, or 0 for an empty buffer. NaN propagates.
+public func maxAbs(_ x: UnsafeBufferPointer<Float>) -> Float {
     var m: Float = 0
-    let p = x.pointer
-    for i in 0..<x.count {
-        let a = abs(p[i])
+    for v in x {
+        let a = abs(v)
         if a.isNaN { return a }
         if a > m { m = a }
     }
     return m
 }
+
+/// The largest |x[i]| of a tensor, or 0 if it is empty. NaN propagates.
+public func maxAbs(_ x: Tensor) -> Float { maxAbs(UnsafeBufferPointer(x.buffer)) }
 
 /// The index of the first non-finite element (NaN or ±Inf) in `x`, or nil.
 public func firstNonFinite(_ x: UnsafeBufferPointer<Float>) -> Int? {

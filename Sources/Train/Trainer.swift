@@ -55,11 +55,21 @@ public final class Trainer {
     private var resumedFrom: (path: String, seconds: Double)?
     private let activity: RankActivity
     private var watchdog: Watchdog?
+    /// Deterministic mode's exact gradient sum, or nil.
+    private let exact: ExactGradientSum?
     /// 1 / (per-rank batch × accumulate): the loss is a mean over the global batch once the
     /// all-reduced gradients are divided by the world size.
     private var lossScale: Float { 1 / Float(settings.train.batch * accumulate) }
     /// Time spent per phase over the run (ns).
     private var phases = PhaseTimes()
+    /// The samples this rank's loss sum covers per step: its share of the global batch, or in
+    /// deterministic mode all of it on rank 0 (which holds the exact global loss) and none elsewhere.
+    private var lossSamplesPerStep: Int {
+        exact == nil ? settings.train.batch * accumulate : (comm.rank == 0 ? globalBatch : 0)
+    }
+    /// Deterministic mode: each local chunk's loss sum, and the time of the exact sums (ns).
+    private lazy var chunkLosses = [Double](repeating: 0, count: exact?.chunksPerRank ?? 0)
+    private var exactNanoseconds: UInt64 = 0
     /// Control values agreed by all-reduces: stop signal and non-finite flag (max) every
     /// step, loss sum and sample count (sum) at logging steps.
     private var control = [Double](repeating: 0, count: 4)
@@ -75,7 +85,7 @@ public final class Trainer {
         self.activity = activity
         BLASThreads.set(1)  // one rank per core: OpenBLAS's own threads would only compete
         let t = settings.train
-        model = try Sequential(spec: settings.model, maxBatch: t.batch)
+        model = try Sequential(spec: settings.model, maxBatch: t.deterministic ? t.chunk : t.batch)
         optimizer = switch settings.optimizer {
         case let .sgd(momentum, nesterov, weightDecay):
             SGD(model.parameters, momentum: Float(momentum), nesterov: nesterov, weightDecay: Float(weightDecay))
@@ -117,6 +127,21 @@ public final class Trainer {
             accumulate = t.accumulate
         }
         globalBatch = t.batch * comm.size * accumulate
+        if t.deterministic {
+            guard (t.batch * accumulate) % t.chunk == 0 else {
+                throw TrainingError("train.chunk = \(t.chunk) must divide the \(t.batch * accumulate) samples each rank takes per step (train.batch × accumulate) in deterministic mode",
+                                    exitCode: ExitCode.usage)
+            }
+            let chunks = globalBatch / t.chunk
+            guard chunks <= 1 << ExactGradientSum.headroomBits else {
+                throw TrainingError("deterministic mode sums at most \(1 << ExactGradientSum.headroomBits) chunks per step; \(globalBatch) samples in chunks of \(t.chunk) are \(chunks): raise train.chunk",
+                                    exitCode: ExitCode.usage)
+            }
+            exact = ExactGradientSum(store: model.parameters, comm: comm, chunk: t.chunk,
+                                     chunksPerRank: t.batch * accumulate / t.chunk)
+        } else {
+            exact = nil
+        }
 
         sampler = DistributedSampler(datasetCount: data.train.count, world: comm.size, rank: comm.rank, shuffle: t.shuffle,
                                      seed: t.seed, dropLast: false)
@@ -129,7 +154,7 @@ public final class Trainer {
         let s = settings.schedule
         schedule = LRSchedule(lr: settings.lr, decay: s.decay, warmupSteps: s.warmupSteps, totalSteps: totalSteps,
                               scaling: s.linearScaling ? (globalBatch, s.baseBatch) : nil)
-        loader = BatchLoader(data: data.train, capacity: t.batch)
+        loader = BatchLoader(data: data.train, capacity: model.maxBatch)
         evaluator = Evaluator(model: model, test: data.test, comm: comm)
         timeline = Timeline(enabled: options.recordTimeline, capacity: min(totalSteps, 100_000) * 16 + 64)
         reducer = GradientReducer(store: model.parameters, comm: comm, bucketBytes: Int(settings.comm.bucketMB * 1_048_576),
@@ -179,7 +204,7 @@ public final class Trainer {
         for note in notes { progress.note("lockstep: \(note)") }
         if let r = resumedFrom { progress.note("lockstep: resuming from \(r.path) at step \(state.step) (epoch \(state.epoch + 1))") }
         let t = settings.train
-        var indices = sampler.indices(epoch: state.epoch)
+        var indices = epochIndices(state.epoch)
         var stepNanos = [UInt64](repeating: 0, count: max(totalSteps - state.step, 0))
         var lossSinceLog = 0.0, stepsSinceLog = 0
         var losses: [RunSummary.LossPoint] = []
@@ -196,7 +221,7 @@ public final class Trainer {
             if state.epochStep == stepsPerEpoch {
                 state.epoch += 1
                 state.epochStep = 0
-                indices = sampler.indices(epoch: state.epoch)
+                indices = epochIndices(state.epoch)
             }
             let stepNumber = state.step + 1
             timeline.step = state.step
@@ -225,7 +250,7 @@ public final class Trainer {
             stopSignal = Int32(control[0])
             if logging {
                 control[2] = lossSinceLog
-                control[3] = Double(stepsSinceLog * globalBatch)
+                control[3] = Double(stepsSinceLog * lossSamplesPerStep)
                 activity.set(.waitingControl, step: stepNumber)
                 try control.withUnsafeMutableBufferPointer { (b) throws(CommError) in
                     try comm.allReduce(UnsafeMutableBufferPointer(rebasing: b[2..<4]), .sum)
@@ -287,7 +312,11 @@ public final class Trainer {
     private func trainStep(_ indices: [Int], stepNumber: Int) throws -> Double {
         let t = settings.train
         var localLoss = 0.0
-        for micro in 0..<accumulate {
+        var exactNonFinite: Int?  // a tensor the exact sum found NaN or ±Inf in (the same on every rank)
+        if let exact {
+            (localLoss, exactNonFinite) = try exactStep(exact, indices, stepNumber: stepNumber)
+        }
+        for micro in 0..<(exact == nil ? accumulate : 0) {
             let first = (state.epochStep * accumulate + micro) * t.batch
             let t0 = MonotonicClock.nanoseconds()
             loader.load(indices[first..<(first + t.batch)], into: model.input)
@@ -314,7 +343,7 @@ public final class Trainer {
             phases.backward += t3 - t2
         }
         let waitStart = MonotonicClock.nanoseconds()
-        try reducer.finishStep()
+        if exact == nil { try reducer.finishStep() }
         let waitEnd = MonotonicClock.nanoseconds()
         phases.wait += waitEnd - waitStart
         // Every rank holds the same summed gradients: each checks its 1/world share for NaN
@@ -322,15 +351,17 @@ public final class Trainer {
         let gradients = model.parameters.gradients
         let share = (comm.rank * gradients.count / comm.size)..<((comm.rank + 1) * gradients.count / comm.size)
         control[0] = Double(StopSignal.pending)
-        control[1] = firstNonFinite(UnsafeBufferPointer(rebasing: UnsafeBufferPointer(gradients.buffer)[share])) == nil ? 0 : 1
+        control[1] = exactNonFinite != nil
+            || firstNonFinite(UnsafeBufferPointer(rebasing: UnsafeBufferPointer(gradients.buffer)[share])) != nil ? 1 : 0
         activity.set(.waitingControl, step: stepNumber)
         try control.withUnsafeMutableBufferPointer { (b) throws(CommError) in
             try comm.allReduce(UnsafeMutableBufferPointer(rebasing: b[0..<2]), .max)
         }
         activity.set(.computing, step: stepNumber)
         if control[1] != 0 {
-            let bad = firstNonFinite(UnsafeBufferPointer(gradients.buffer)) ?? 0
-            let name = model.parameters.slice(containing: bad)?.name ?? "element \(bad)"
+            let name = exactNonFinite.map { model.parameters.slices[$0].name }
+                ?? firstNonFinite(UnsafeBufferPointer(gradients.buffer)).flatMap { model.parameters.slice(containing: $0)?.name }
+                ?? "?"
             guard t.skipNonFinite else {
                 try checkpoints?.finish()
                 let loss = localLoss.isFinite ? "" : ", where rank \(comm.rank)'s loss is \(localLoss)"
@@ -341,12 +372,57 @@ public final class Trainer {
             progress.note("lockstep: step \(stepNumber): non-finite gradient in \(name); step skipped (train.skip_nonfinite)")
             model.parameters.zeroGradients()
         } else {
-            optimizer.step(lr: schedule.lr(at: state.step), gradScale: 1 / Float(comm.size))  // zeroes the gradients
+            // The reducer sums over the world (divide by it); the exact sum is already the mean.
+            optimizer.step(lr: schedule.lr(at: state.step), gradScale: exact == nil ? 1 / Float(comm.size) : 1)
         }
         let end = MonotonicClock.nanoseconds()
         timeline.record(.optimizer, start: waitEnd, end: end)
         phases.optimizer += end - waitEnd
         return localLoss
+    }
+
+    /// The epoch's samples as this rank reads them: its interleaved share, or in deterministic
+    /// mode the whole global order (a rank takes whole chunks of it).
+    private func epochIndices(_ epoch: Int) -> [Int] {
+        exact == nil ? sampler.indices(epoch: epoch) : sampler.globalOrder(epoch: epoch)
+    }
+
+    /// Deterministic mode's step: this rank's chunks of the global batch, one by one, then
+    /// their exact sum over the world into the gradients.
+    /// - Returns: rank 0's share of the loss sum: the exact global sum (0 on other ranks, so
+    ///   that the logging sum stays exact); and a tensor holding NaN or ±Inf, if any.
+    private func exactStep(_ exact: ExactGradientSum, _ order: [Int], stepNumber: Int) throws -> (Double, Int?) {
+        let perRank = globalBatch / comm.size
+        let base = state.epochStep * globalBatch + comm.rank * perRank
+        for c in 0..<exact.chunksPerRank {
+            let first = base + c * exact.chunk
+            let t0 = MonotonicClock.nanoseconds()
+            loader.load(order[first..<(first + exact.chunk)], into: model.input)
+            if let fault = options.fault, fault.rank == comm.rank, fault.step == stepNumber, fault.kind == .nan {
+                model.input[0] = .nan
+            }
+            let t1 = MonotonicClock.nanoseconds()
+            model.forward(batch: exact.chunk)
+            chunkLosses[c] = CrossEntropy.lossAndGradient(model, labels: loader.labelBuffer, batch: exact.chunk,
+                                                          gradientScale: 1 / Float(globalBatch))
+            let t2 = MonotonicClock.nanoseconds()
+            model.backward(batch: exact.chunk, observer: wholeGradients)
+            exact.keep(chunk: c)
+            let t3 = MonotonicClock.nanoseconds()
+            timeline.record(.data, start: t0, end: t1)
+            timeline.record(.forward, start: t1, end: t2)
+            timeline.record(.backward, start: t2, end: t3)
+            phases.data += t1 - t0
+            phases.forward += t2 - t1
+            phases.backward += t3 - t2
+        }
+        let start = MonotonicClock.nanoseconds()
+        activity.set(.waitingGradients, step: stepNumber)
+        let (loss, bad) = try exact.reduce(losses: chunkLosses)
+        let end = MonotonicClock.nanoseconds()
+        timeline.record(.commWait, start: start, end: end)
+        exactNanoseconds += end - start
+        return (comm.rank == 0 ? loss : 0, bad)
     }
 
     /// Runs `count` steps on the first batches of epoch 0 and returns each step's time (ns):
@@ -420,7 +496,8 @@ public final class Trainer {
         var rss = [ResourceUsage.peakResidentMB]
         try rss.withUnsafeMutableBufferPointer { (b) throws(CommError) in try comm.allReduce(b, .max) }
         let perStep = { (ns: UInt64) in steps > 0 ? Double(ns) / 1e6 / Double(steps) : 0 }
-        let commTotal = perStep(reducer.commNanoseconds), commExposed = perStep(reducer.exposedNanoseconds)
+        let commTotal = perStep(reducer.commNanoseconds + exactNanoseconds)
+        let commExposed = perStep(reducer.exposedNanoseconds + exactNanoseconds)
         let env = ProcessInfo.processInfo.environment
         let algorithm: String
         if comm.size == 1 {
