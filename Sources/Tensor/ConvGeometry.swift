@@ -60,10 +60,17 @@ public func im2col(_ x: Tensor, batch: Int, geometry g: ConvGeometry, into col: 
                             continue
                         }
                         let line = image + iy * g.width
-                        for xo in 0..<ow {
-                            let ix = xo * s - p + j
-                            o[xo] = (ix >= 0 && ix < g.width) ? line[ix] : 0
+                        // The outputs whose input column lies inside the image: xo·s - p + j in 0..<W.
+                        let first = min(max(0, (p - j + s - 1) / s), ow)
+                        let last = g.width - 1 + p - j  // xo·s ≤ last
+                        let end = last < 0 ? first : max(min(ow, last / s + 1), first)
+                        o.update(repeating: 0, count: first)
+                        if s == 1 {
+                            (o + first).update(from: line + (first - p + j), count: end - first)
+                        } else {
+                            for xo in first..<end { o[xo] = line[xo * s - p + j] }
                         }
+                        (o + end).update(repeating: 0, count: ow - end)
                     }
                 }
             }
@@ -96,10 +103,10 @@ public func col2im(_ col: Tensor, batch: Int, geometry g: ConvGeometry, into dx:
                         if iy < 0 || iy >= g.height { continue }
                         let line = image + iy * g.width
                         let o = input + y * ow
-                        for xo in 0..<ow {
-                            let ix = xo * s - p + j
-                            if ix >= 0 && ix < g.width { line[ix] += o[xo] }
-                        }
+                        let first = min(max(0, (p - j + s - 1) / s), ow)
+                        let last = g.width - 1 + p - j  // xo·s ≤ last
+                        let end = last < 0 ? first : max(min(ow, last / s + 1), first)
+                        for xo in first..<end { line[xo * s - p + j] += o[xo] }
                     }
                 }
             }
@@ -120,7 +127,10 @@ public func channelMajorToBatchMajor(_ cb: Tensor, channels: Int, batch: Int, pl
             let from = s + (c * batch + b) * plane
             let to = d + (b * channels + c) * plane
             if relu {
-                for q in 0..<plane { to[q] = max(from[q] + bc, 0) }
+                for q in 0..<plane {
+                    let v = from[q] + bc
+                    to[q] = v > 0 ? v : 0
+                }
             } else {
                 for q in 0..<plane { to[q] = from[q] + bc }
             }

@@ -13,6 +13,10 @@ public func maxPoolForward(_ x: Tensor, batch: Int, geometry g: ConvGeometry, in
     precondition(planes * g.height * g.width <= x.count && planes * oh * ow <= y.count && planes * oh * ow <= argmax.count,
                  "maxPoolForward: batch \(batch) of \(g) does not fit its buffers")
     let src = x.pointer, dst = y.pointer, arg = argmax.baseAddress!
+    if k == 2 && s == 2 && p == 0 {
+        maxPool2x2(src, planes: planes, height: g.height, width: g.width, into: dst, argmax: arg)
+        return
+    }
     for plane in 0..<planes {
         let image = src + plane * g.height * g.width
         let out = dst + plane * oh * ow
@@ -35,6 +39,32 @@ public func maxPoolForward(_ x: Tensor, batch: Int, geometry g: ConvGeometry, in
                 }
                 out[yo * ow + xo] = best
                 idx[yo * ow + xo] = bestIndex
+            }
+        }
+    }
+}
+
+/// The common 2×2, stride 2, unpadded window, with the same tie and NaN rules, unrolled.
+private func maxPool2x2(_ src: UnsafeMutablePointer<Float>, planes: Int, height: Int, width: Int,
+                        into dst: UnsafeMutablePointer<Float>, argmax arg: UnsafeMutablePointer<Int32>) {
+    let oh = height / 2, ow = width / 2
+    for plane in 0..<planes {
+        let image = src + plane * height * width
+        let out = dst + plane * oh * ow
+        let idx = arg + plane * oh * ow
+        for yo in 0..<oh {
+            let top = 2 * yo * width
+            let r0 = image + top, r1 = r0 + width
+            for xo in 0..<ow {
+                let j = 2 * xo
+                var best = r0[j]
+                var at = top + j
+                let b = r0[j + 1], c = r1[j], d = r1[j + 1]
+                if b > best || b.isNaN { best = b; at = top + j + 1 }
+                if c > best || c.isNaN { best = c; at = top + width + j }
+                if d > best || d.isNaN { best = d; at = top + width + j + 1 }
+                out[yo * ow + xo] = best
+                idx[yo * ow + xo] = Int32(truncatingIfNeeded: at)
             }
         }
     }

@@ -1,6 +1,7 @@
 import Comm
 import Dispatch
 import Foundation
+import Glibc
 import NN
 import Tensor
 
@@ -36,15 +37,15 @@ public final class CheckpointWriter: @unchecked Sendable {
         self.optimizer = optimizer
         layout = Checkpoint.layout(store, optimizer)
         do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            try DurableFile.makeDirectory(directory)
         } catch {
-            throw CheckpointError("checkpoint.dir \(directory): cannot create: \((error as NSError).localizedDescription)")
+            throw CheckpointError("checkpoint.dir \(error.description)")
         }
         let probe = "\(directory)/.lockstep-write-test"
-        guard FileManager.default.createFile(atPath: probe, contents: Data()) else {
-            throw CheckpointError("checkpoint.dir \(directory): not writable (\(DurableFile.errnoText()))")
-        }
-        try? FileManager.default.removeItem(atPath: probe)
+        let fd = open(probe, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw CheckpointError("checkpoint.dir \(directory): not writable: \(DurableFile.errnoText())") }
+        close(fd)
+        unlink(probe)
         let bytes = (1 + optimizer.state.count) * store.totalCount * 4
         staging = .allocate(byteCount: max(bytes, 1), alignment: 64)
     }

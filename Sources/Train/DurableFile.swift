@@ -63,6 +63,17 @@ enum DurableFile {
         try syncDirectory(directory)
     }
 
+    /// Creates `path` and any missing parents, like `mkdir -p`.
+    static func makeDirectory(_ path: String) throws(Failure) {
+        var prefix = path.hasPrefix("/") ? "" : "."
+        for part in path.split(separator: "/") {
+            prefix += "/" + part
+            if mkdir(prefix, 0o755) != 0 && errno != EEXIST {
+                throw Failure(description: "\(prefix): cannot create: \(errnoText())")
+            }
+        }
+    }
+
     static func syncDirectory(_ directory: String) throws(Failure) {
         let fd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { throw Failure(description: "\(directory): cannot open folder: \(errnoText())") }

@@ -51,10 +51,10 @@ enum Resume {
                 failure = "\(error)"
             }
         }
-        let failed = try broadcastString(failure, comm)
+        let failed = try comm.broadcast(text: failure, root: 0)
         if !failed.isEmpty { throw CheckpointError(failed) }
-        let meta = try broadcastString(loaded.map { encode($0.metadata) } ?? "", comm)
-        let path = try broadcastString(loaded?.path ?? "", comm)
+        let meta = try comm.broadcast(text: loaded.map { encode($0.metadata) } ?? "", root: 0)
+        let path = try comm.broadcast(text: loaded?.path ?? "", root: 0)
         var data = loaded?.data ?? []
         var count = [Double(data.count)]
         try count.withUnsafeMutableBufferPointer { b in try comm.allReduce(b, .max) }
@@ -80,16 +80,6 @@ enum Resume {
         if theirs.count > layout.count {
             throw CheckpointError("\(c.path): holds \(theirs[layout.count].name), which this run's model and optimizer do not have")
         }
-    }
-
-    /// Rank 0's string on every rank.
-    private static func broadcastString(_ text: String, _ comm: Communicator) throws -> String {
-        var bytes = Array(text.utf8)
-        var length = [Double(bytes.count)]
-        try length.withUnsafeMutableBufferPointer { b in try comm.allReduce(b, .max) }
-        if comm.rank != 0 { bytes = [UInt8](repeating: 0, count: Int(length[0])) }
-        try bytes.withUnsafeMutableBytes { b in try comm.broadcast(b, root: 0) }
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     private static func encode(_ metadata: [String: String]) -> String {

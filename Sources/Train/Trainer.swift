@@ -96,13 +96,6 @@ public final class Trainer {
         let layout = Checkpoint.layout(model.parameters, optimizer)
         try StartupCheck.verify(settings: settings, layout: layout.map { "\($0.name)\($0.shape)" }.joined(separator: ";"),
                                 comm: comm)
-        if comm.size > 1 {
-            let slices = model.parameters.slices
-            let plan = BucketPlan(slices: slices, capBytes: Int(settings.comm.bucketMB * 1_048_576))
-            let names = plan.buckets.indices.map { plan.describe($0, slices) }
-            watchdog = try Watchdog(activity: activity, comm: comm, timeoutSeconds: settings.comm.timeoutSeconds,
-                                    describeBucket: { names.indices.contains($0) ? names[$0] : "?" })
-        }
 
         var resumePoint: Resume.Point?
         if let source = options.resume {
@@ -116,7 +109,12 @@ public final class Trainer {
             let perStep = t.batch * comm.size
             guard savedBatch % perStep == 0 else {
                 let worlds = (1...max(savedBatch / t.batch, 1)).filter { savedBatch % (t.batch * $0) == 0 }
-                throw TrainingError("cannot resume \(point.path) at world \(comm.size): its global batch \(savedBatch) is not a multiple of train.batch \(t.batch) × \(comm.size) ranks, so the sample order would change; resume with \(worlds.count == 1 ? "world" : "worlds") \(worlds.map(String.init).joined(separator: ", ")), or a train.batch that divides \(savedBatch / comm.size)",
+                let batches = savedBatch % comm.size == 0
+                    ? (1...(savedBatch / comm.size)).filter { (savedBatch / comm.size) % $0 == 0 } : []
+                let alternative = batches.isEmpty
+                    ? "; no per-rank batch works at world \(comm.size), since \(savedBatch) samples do not split evenly over \(comm.size) ranks"
+                    : ", or set train.batch to one of \(batches.map(String.init).joined(separator: ", ")) at world \(comm.size)"
+                throw TrainingError("cannot resume \(point.path) at world \(comm.size): its global batch \(savedBatch) is not a multiple of train.batch \(t.batch) × \(comm.size) ranks, so the sample order would change; resume at world \(worlds.map(String.init).joined(separator: ", "))\(alternative)",
                                     exitCode: ExitCode.usage)
             }
             accumulate = savedBatch / perStep
@@ -200,9 +198,20 @@ public final class Trainer {
 
     /// Trains to the end (or the accuracy target, or a stop signal) and returns the summary.
     public func run() throws -> RunSummary {
+        if comm.size > 1 {
+            // Started here, not in init: its thread must stop (defer) before any exit path.
+            let slices = model.parameters.slices, plan = reducer.plan
+            let names = plan.buckets.indices.map { plan.describe($0, slices) }
+            watchdog = try Watchdog(activity: activity, comm: comm, timeoutSeconds: settings.comm.timeoutSeconds,
+                                    describeBucket: { names.indices.contains($0) ? names[$0] : "?" })
+        }
         defer { watchdog?.stop() }
-        for note in notes { progress.note("lockstep: \(note)") }
-        if let r = resumedFrom { progress.note("lockstep: resuming from \(r.path) at step \(state.step) (epoch \(state.epoch + 1))") }
+        if comm.rank == 0 {
+            // What changed about the run goes to stderr even with --quiet.
+            var lines = notes
+            if let r = resumedFrom { lines.append("resuming from \(r.path) at step \(state.step) (epoch \(state.epoch + 1))") }
+            for line in lines { FileHandle.standardError.write(Data("lockstep: note: \(line)\n".utf8)) }
+        }
         let t = settings.train
         var indices = epochIndices(state.epoch)
         var stepNanos = [UInt64](repeating: 0, count: max(totalSteps - state.step, 0))
@@ -428,7 +437,8 @@ public final class Trainer {
     /// Runs `count` steps on the first batches of epoch 0 and returns each step's time (ns):
     /// the step benchmark's measurement, with the very code of training.
     public func timeSteps(_ count: Int) throws -> [UInt64] {
-        let indices = sampler.indices(epoch: 0)
+        let indices = epochIndices(0)
+        model.parameters.zeroGradients()  // a benchmark may have replayed GEMMs into them
         var times: [UInt64] = []
         for i in 0..<count {
             state.epochStep = i % stepsPerEpoch

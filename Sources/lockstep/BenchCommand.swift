@@ -40,6 +40,7 @@ struct AllReduceBenchCommand: ParsableCommand {
     var json: String?
 
     func run() throws {
+        try World.start()  // first, so that only rank 0 reports a usage error
         let sizeList = try sizes.split(separator: ",").map { try parseSize(String($0)) }
         let algorithmList = try algorithms.split(separator: ",").map { name in
             guard let a = AllReduceAlgorithm(rawValue: String(name)) else {
@@ -51,7 +52,6 @@ struct AllReduceBenchCommand: ParsableCommand {
             throw UsageError("--compression: expected none, fp16 or bf16, got \(compression)")
         }
         if let iterations, iterations < 1 { throw UsageError("--iterations must be positive, got \(iterations)") }
-        try World.start()
         guard MPIRuntime.isInitialized else {
             throw UsageError("bench allreduce needs several ranks: run it under mpirun -np N (or srun --mpi=pmix)")
         }

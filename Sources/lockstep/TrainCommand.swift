@@ -35,8 +35,8 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         let wallStart = MonotonicClock.nanoseconds()
         StopSignal.install()
+        try World.start()  // first, so that only rank 0 reports a usage or config error
         let injected = try fault.map { spec throws(ConfigError) in try FaultInjection(spec) }
-        try World.start()
         let settings = try TrainingConfig(Config.load(path: config, overrides: overrides))
         let comm = try World.communicator(settings.comm)
         let data = try TrainingData.load(settings)

@@ -1,0 +1,86 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// Data parallelism must not change the mathematics: 4 ranks of batch 32 see the same global
+/// batches of 128 as 1 rank of batch 128 (DistributedSampler: rank r takes positions r, r+4, …
+/// of the same seeded order), so with the same seed every step's global mean loss and the
+/// final weights and optimizer state agree up to float summation order, for every algorithm.
+final class EquivalenceTests: XCTestCase {
+    static let steps = 20
+    static let tolerance = 1e-4
+
+    /// The world-1 reference, run once for the class.
+    nonisolated(unsafe) private static var reference: (dir: String, losses: [(step: Int, loss: Double)], checkpoint: SafeTensorsFile)?
+    nonisolated(unsafe) private static var referenceFailure: String?
+
+    private var dir = ""
+
+    override class func tearDown() {
+        if let dir = reference?.dir { try? FileManager.default.removeItem(atPath: dir) }
+        super.tearDown()
+    }
+
+    override func setUp() {
+        dir = Lockstep.temporaryDirectory("equivalence")
+    }
+
+    override func tearDown() {
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+
+    private static func settings(batch: Int, checkpointDir: String) -> [String] {
+        ["train.steps=\(steps)", "train.batch=\(batch)", "train.log_every=1", "checkpoint.dir=\(checkpointDir)"]
+    }
+
+    /// World 1, batch 128.
+    private func worldOne() throws -> (losses: [(step: Int, loss: Double)], checkpoint: SafeTensorsFile) {
+        if let r = Self.reference { return (r.losses, r.checkpoint) }
+        if let failure = Self.referenceFailure { throw NSError(domain: "lockstep-tests", code: 1, userInfo: [NSLocalizedDescriptionKey: failure]) }
+        let refDir = Lockstep.temporaryDirectory("equivalence-w1")
+        let result = Lockstep.run(Tiny.train(Self.settings(batch: 128, checkpointDir: refDir + "/ckpt"),
+                                             ["--summary", refDir + "/summary.json"]), timeout: 120)
+        guard result.status == 0 else {
+            Self.referenceFailure = "the world-1 reference run failed\n\(result.output)"
+            XCTFail(Self.referenceFailure!)
+            throw NSError(domain: "lockstep-tests", code: 1, userInfo: [NSLocalizedDescriptionKey: Self.referenceFailure!])
+        }
+        let summary = try Summary(refDir + "/summary.json")
+        XCTAssertEqual(summary.int("world"), 1)
+        XCTAssertEqual(summary.int("global_batch"), 128)
+        let checkpoint = try SafeTensorsFile(path: refDir + "/ckpt/latest")
+        Self.reference = (refDir, summary.losses, checkpoint)
+        return (summary.losses, checkpoint)
+    }
+
+    /// World 4, batch 32, with `comm` settings, against world 1.
+    private func compare(_ comm: [String], file: StaticString = #filePath, line: UInt = #line) throws {
+        let (expectedLosses, expectedCheckpoint) = try worldOne()
+        let what = "world 4 with \(comm.joined(separator: " "))"
+        let result = Lockstep.mpirun(4, Tiny.train(Self.settings(batch: 32, checkpointDir: dir + "/ckpt") + comm,
+                                                   ["--summary", dir + "/summary.json"]), timeout: 120)
+        assertSucceeded(result, what, file: file, line: line)
+        guard result.status == 0 else { return }
+        let summary = try Summary(dir + "/summary.json")
+        XCTAssertEqual(summary.int("world"), 4, what, file: file, line: line)
+        XCTAssertEqual(summary.int("global_batch"), 128, what, file: file, line: line)
+        XCTAssertEqual(summary.int("steps"), Self.steps, what, file: file, line: line)
+        XCTAssertEqual(summary.losses.count, Self.steps, "\(what): train.log_every=1 logs every step", file: file, line: line)
+        assertLossesClose(summary.losses, expectedLosses, relative: Self.tolerance, "\(what): global mean loss",
+                          file: file, line: line)
+        let checkpoint = try SafeTensorsFile(path: dir + "/ckpt/latest")
+        XCTAssertEqual(checkpoint.metadata["step"], String(Self.steps), what, file: file, line: line)
+        XCTAssertEqual(checkpoint.metadata["world_size"], "4", what, file: file, line: line)
+        // Parameters and the optimizer's momentum, every element.
+        XCTAssertTrue(checkpoint.names.contains("optim.momentum.fc1.weight"), "\(what): \(checkpoint.names)", file: file, line: line)
+        assertCheckpointsClose(checkpoint, expectedCheckpoint, relative: Self.tolerance, "\(what): final tensors",
+                               file: file, line: line)
+    }
+
+    func testMPI() throws { try compare(["comm.algorithm=mpi"]) }
+    func testRing() throws { try compare(["comm.algorithm=ring"]) }
+    func testRecursiveHalvingDoubling() throws { try compare(["comm.algorithm=rhd"]) }
+    func testHierarchical() throws { try compare(["comm.algorithm=hierarchical"]) }
+    func testHierarchicalTwoRanksPerNode() throws { try compare(["comm.algorithm=hierarchical", "comm.ranks_per_node=2"]) }
+    func testAuto() throws { try compare(["comm.algorithm=auto"]) }
+}

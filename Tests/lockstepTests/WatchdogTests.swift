@@ -1,0 +1,33 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// A rank that stops making progress (here: a test-only fault stalls rank 1 at the start of
+/// step 5) must not hang the job: after comm.timeout_s the watchdog prints one line saying
+/// which step stalled, which ranks arrived and which did not, and ends the job with exit 3.
+final class WatchdogTests: XCTestCase {
+    func testStalledRankIsNamedAndTheJobEnds() {
+        let result = Lockstep.mpirun(4, Tiny.train(["train.steps=20", "comm.timeout_s=2"], ["--fault", "stall:rank=1:step=5"]),
+                                     environment: ["LOCKSTEP_FAULT_INJECTION": "1"], timeout: 60)
+        assertFailed(result, code: 3, contains: [], "stalled rank 1")
+        XCTAssertLessThan(result.seconds, 15, "the watchdog (timeout 2 s) took too long to end the job\n\(result.output)")
+        let lines = errorLines(result).filter { $0.contains("watchdog") }
+        XCTAssertEqual(lines.count, 1, "one watchdog line\n\(result.output)")
+        guard let line = lines.first else { return }
+        for text in ["step 5", "ranks 0, 2, 3 arrived", "rank 1 has not"] {
+            XCTAssertTrue(line.contains(text), "the watchdog line lacks \"\(text)\": \(line)")
+        }
+    }
+
+    /// The fault option is refused unless the environment opts in, so a normal run cannot reach it.
+    func testFaultOptionNeedsTheEnvironmentGate() {
+        let result = Lockstep.run(Tiny.train(["train.steps=5"], ["--fault", "stall:rank=1:step=5"]),
+                                  environment: ["LOCKSTEP_FAULT_INJECTION": ""], timeout: 60)
+        assertFailed(result, code: 2, contains: ["--fault is a test-only option", "LOCKSTEP_FAULT_INJECTION=1"])
+        XCTAssertEqual(errorLines(result).count, 1, result.output)
+
+        let underMPI = Lockstep.mpirun(2, Tiny.train(["train.steps=5"], ["--fault", "nan:rank=0:step=3"]),
+                                       environment: ["LOCKSTEP_FAULT_INJECTION": "0"], timeout: 60)
+        assertFailed(underMPI, code: 2, contains: ["--fault is a test-only option; it needs LOCKSTEP_FAULT_INJECTION=1"])
+    }
+}
