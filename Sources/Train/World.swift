@@ -13,7 +13,12 @@ public enum World {
 
     /// Initialises MPI if a launcher started this process.
     public static func start() throws(CommError) {
-        if launchedByMPI { try MPIRuntime.initialize() }
+        if launchedByMPI {
+            try MPIRuntime.initialize()
+        } else if let tasks = ProcessInfo.processInfo.environment["SLURM_NTASKS"].flatMap(Int.init), tasks > 1 {
+            // srun without PMIx starts independent processes that would each train alone.
+            FileHandle.standardError.write(Data("lockstep: warning: SLURM started \(tasks) tasks but no MPI launcher is visible, so each trains alone as a world of 1; launch with srun --mpi=pmix (or mpirun)\n".utf8))
+        }
     }
 
     /// The communicator for a run with these settings.

@@ -56,7 +56,7 @@ struct TrainCommand: ParsableCommand {
             try TimelineWriter.write(trainer.timeline, comm: comm, to: timeline)
         }
         if comm.rank == 0 {
-            if !quiet {
+            if !quiet && (result.stoppedBy == "steps" || result.stoppedBy == "target_accuracy") {
                 Console.line("done: \(result.steps) steps, test accuracy \(String(format: "%.2f", result.testAccuracy * 100))%, \(Int(result.samplesPerS.rounded())) samples/s, step median \(String(format: "%.2f", result.stepMsMedian)) ms")
             }
             if let summary {

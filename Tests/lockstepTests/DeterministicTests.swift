@@ -1,0 +1,90 @@
+import Foundation
+import TestSupport
+import XCTest
+
+/// train.deterministic = true: the same bits at any world size, with any algorithm, with a
+/// forced node layout, and across a resume at another world size.
+final class DeterministicTests: XCTestCase {
+    /// A global batch of 192 in chunks of 8: each rank's share at worlds 1, 2, 3, 4 and 8 is a
+    /// whole number of chunks.
+    private static let globalBatch = 192
+    private var dir = ""
+
+    override func setUp() { dir = Lockstep.temporaryDirectory("deterministic") }
+    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+
+    /// Trains `steps` steps at `world` with the per-rank batch that keeps the global batch,
+    /// and returns the final checkpoint and the per-step losses.
+    private func run(world: Int, name: String, steps: Int = 12, _ settings: [String] = [], extra: [String] = [],
+                     file: StaticString = #filePath, line: UInt = #line) throws -> (SafeTensorsFile, [(step: Int, loss: Double)]) {
+        let checkpoints = "\(dir)/\(name)"
+        let arguments = Tiny.train(["train.deterministic=true", "train.chunk=8", "train.batch=\(Self.globalBatch / world)",
+                                    "train.steps=\(steps)", "train.log_every=1", "checkpoint.dir=\(checkpoints)"] + settings,
+                                   ["--summary", "\(dir)/\(name).json"] + extra)
+        let result = world == 1 ? Lockstep.run(arguments, timeout: 120) : Lockstep.mpirun(world, arguments, timeout: 180)
+        assertSucceeded(result, name, file: file, line: line)
+        return (try SafeTensorsFile(path: checkpoints + "/latest"), try Summary(dir + "/\(name).json").losses)
+    }
+
+    private func assertSameBits(_ a: (SafeTensorsFile, [(step: Int, loss: Double)]),
+                                _ b: (SafeTensorsFile, [(step: Int, loss: Double)]), _ what: String,
+                                file: StaticString = #filePath, line: UInt = #line) {
+        assertCheckpointsBitwiseEqual(a.0, b.0, what, file: file, line: line)
+        XCTAssertEqual(a.1.map(\.step), b.1.map(\.step), what, file: file, line: line)
+        XCTAssertEqual(a.1.map { $0.loss.bitPattern }, b.1.map { $0.loss.bitPattern }, "\(what): losses", file: file, line: line)
+    }
+
+    func testSameBitsAtEveryWorldSize() throws {
+        let reference = try run(world: 1, name: "w1")
+        XCTAssertEqual(reference.1.count, 12)
+        XCTAssertLessThan(reference.1.last!.loss, reference.1.first!.loss, "it trains")
+        for world in [2, 3, 4, 8] {
+            assertSameBits(try run(world: world, name: "w\(world)"), reference, "world \(world)")
+        }
+    }
+
+    func testSameBitsWithEveryAlgorithmAndAForcedNodeLayout() throws {
+        let reference = try run(world: 1, name: "w1")
+        for algorithm in ["mpi", "ring", "rhd", "hierarchical"] {
+            assertSameBits(try run(world: 3, name: "w3-\(algorithm)", ["comm.algorithm=\(algorithm)"]), reference,
+                           "world 3, \(algorithm)")
+        }
+        assertSameBits(try run(world: 4, name: "w4-rpn", ["comm.algorithm=hierarchical", "comm.ranks_per_node=2"]),
+                       reference, "world 4 as 2 nodes of 2")
+        assertSameBits(try run(world: 6, name: "w6-rpn", ["comm.algorithm=hierarchical", "comm.ranks_per_node=4"]),
+                       reference, "world 6 as nodes of 4 and 2")
+    }
+
+    func testTheDefaultModeIsNotBitwiseAcrossWorldSizes() throws {
+        // The guarantee is the option's: without it, summation order changes with the world.
+        func plain(_ world: Int) throws -> SafeTensorsFile {
+            let checkpoints = "\(dir)/plain\(world)"
+            let arguments = Tiny.train(["train.batch=\(Self.globalBatch / world)", "train.steps=12",
+                                        "checkpoint.dir=\(checkpoints)"])
+            assertSucceeded(world == 1 ? Lockstep.run(arguments) : Lockstep.mpirun(world, arguments))
+            return try SafeTensorsFile(path: checkpoints + "/latest")
+        }
+        let one = try plain(1), three = try plain(3)
+        XCTAssertNotEqual(one.tensors.map { $0.values.map(\.bitPattern) }, three.tensors.map { $0.values.map(\.bitPattern) })
+    }
+
+    func testResumingAWorld4RunAtWorld2StaysBitwiseIdentical() throws {
+        let uninterrupted = try run(world: 4, name: "full", steps: 12)
+        _ = try run(world: 4, name: "split", steps: 6)
+        // Same checkpoint folder: world 2 with its per-rank batch resumes at step 6.
+        let resumed = try run(world: 2, name: "split", steps: 12, extra: ["--resume", "latest"])
+        assertCheckpointsBitwiseEqual(resumed.0, uninterrupted.0, "world 4 → world 2 at step 6")
+        XCTAssertEqual(resumed.1.map { $0.loss.bitPattern }, Array(uninterrupted.1.suffix(6)).map { $0.loss.bitPattern },
+                       "losses of steps 7…12")
+    }
+
+    func testCompressionIsRefused() {
+        let result = Lockstep.run(Tiny.train(["train.deterministic=true", "comm.compression=fp16"]))
+        assertFailed(result, code: 2, contains: [#"train.deterministic = true sums gradients exactly, so it refuses comm.compression = "fp16"; set comm.compression = "none""#])
+    }
+
+    func testAChunkThatDoesNotDivideTheShareIsRefused() {
+        let result = Lockstep.run(Tiny.train(["train.deterministic=true", "train.chunk=12", "train.batch=32"]))
+        assertFailed(result, code: 2, contains: ["train.chunk = 12 must divide the 32 samples each rank takes per step"])
+    }
+}
