@@ -4,8 +4,10 @@
 ///    q = p - p', each even rank r < 2q sends its whole buffer to r + 1, which adds it and
 ///    stands for both; the even ranks sit out steps 2 and 3.
 /// 2. Reduce-scatter by recursive halving among the p' active ranks: at distance
-///    d = p'/2, p'/4, …, 1 each rank swaps half of its current segment with the rank d away
+///    d = 1, 2, 4, …, p'/2 each rank swaps half of its current segment with the rank d away
 ///    and adds the half it keeps. After lg p' steps each holds the sum of 1/p' of the buffer.
+///    Nearest partners come first: ranks of a node are numbered together, so the largest
+///    exchanges stay inside a node and only the smaller, later ones cross the network.
 /// 3. Allgather by recursive doubling, the same exchanges in reverse order, doubling the
 ///    segment each time.
 /// 4. Fold-out: each odd rank r < 2q sends the result to r - 1.
@@ -63,8 +65,8 @@ extension PeerGroup {
             try withUnsafeTemporaryAllocation(of: (Int, Int).self, capacity: 64) { (parents) throws(CommError) in
                 // 2. Reduce-scatter by recursive halving.
                 var lo = 0, hi = n, level = 0
-                var distance = pof2 / 2
-                while distance > 0 {
+                var distance = 1
+                while distance < pof2 {
                     let partner = worldRank(me ^ distance)
                     let mid = lo + (hi - lo) / 2
                     let keepLow = me & distance == 0
@@ -76,12 +78,12 @@ extension PeerGroup {
                     parents[level] = (lo, hi)
                     level += 1
                     (lo, hi) = (keepLo, keepHi)
-                    distance /= 2
+                    distance *= 2
                 }
                 F.roundTrip(base + lo, hi - lo, scratch: encoded)
                 // 3. Allgather by recursive doubling.
-                distance = 1
-                while distance < pof2 {
+                distance = pof2 / 2
+                while distance > 0 {
                     level -= 1
                     let (parentLo, parentHi) = parents[level]
                     let partner = worldRank(me ^ distance)
@@ -96,7 +98,7 @@ extension PeerGroup {
                         F.decode(received, base + siblingLo, siblingHi - siblingLo)
                     }
                     (lo, hi) = (parentLo, parentHi)
-                    distance *= 2
+                    distance /= 2
                 }
             }
         }
