@@ -18,12 +18,14 @@ public final class BatchLoader {
 
     deinit { labels.deallocate() }
 
-    /// Writes the images `indices` into `input` (capacity, C, H, W) and their labels into `labels`.
+    /// Writes the images `indices` into `input`, channel-major (C, B, H, W) as the model's
+    /// activations are, and their labels into `labels`.
     public func load(_ indices: ArraySlice<Int>, into input: Tensor) {
         precondition(indices.count <= capacity, "BatchLoader: \(indices.count) indices for a capacity of \(capacity)")
         indices.withUnsafeBufferPointer { rows in
             data.pixels.withUnsafeBufferPointer { pixels in
-                gatherNormalizedBytes(pixels, rowLength: data.imageSize, rows: rows, into: input)
+                gatherNormalizedBytes(pixels, rowLength: data.imageSize, channels: data.imageShape.count == 3 ? data.imageShape[0] : 1, rows: rows,
+                                      into: input)
             }
             for (k, i) in rows.enumerated() { labels[k] = data.labels[i] }
         }

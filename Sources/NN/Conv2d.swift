@@ -1,15 +1,15 @@
 import Tensor
 
-/// A 2-D convolution by im2col and one GEMM over the whole batch, optionally followed by a
-/// fused ReLU.
+/// A 2-D convolution by im2col and GEMM, optionally followed by a fused ReLU.
 ///
 /// - `weight`: [out, in, k, k], kaiming-uniform with a = √5: U(-1/√(in·k·k), 1/√(in·k·k)).
 /// - `bias`: [out], with the same bound.
-/// - x: (B, in, H, W) → y: (B, out, OH, OW).
+/// - x: (in, B, H, W) → y: (out, B, OH, OW): channel-major, as every (C, H, W) activation.
 ///
-/// The GEMM runs with the batch folded into its N dimension (N = B·OH·OW), which keeps
-/// OpenBLAS on its large-matrix kernels; its channel-major result is transposed into
-/// (B, out, OH, OW) in the same pass that adds the bias and applies the ReLU.
+/// The batch is processed in groups of images whose unfolded patches (in·k·k × G·OH·OW) fill
+/// a few MB, so that they stay in cache between im2col and the GEMM that reads them; each
+/// group's GEMM writes its columns of y directly (no transpose), and backward unfolds each
+/// group again rather than keeping every patch of the batch.
 public final class Conv2d: Layer {
     public let name: String
     public let geometry: ConvGeometry
@@ -18,11 +18,13 @@ public final class Conv2d: Layer {
 
     private var weight: Tensor!, weightGrad: Tensor!, bias: Tensor!, biasGrad: Tensor!
     private var weightIndex = 0
-    /// (in·k·k, B·OH·OW): the unfolded input, kept from forward for the weight gradient, then
-    /// reused for the input gradient's columns.
+    /// Images per group, and one group's unfolded patches (in·k·k, group·OH·OW), reused for the
+    /// input gradient's columns in backward.
+    private var group = 1
     private var columns: Tensor!
-    /// (out, B·OH·OW): the channel-major output, and in backward the channel-major gradient.
-    private var channelMajor: Tensor!
+
+    /// The unfolded patches of a group are about this many Floats (4 MB).
+    static let groupElements = 1 << 20
 
     public init(name: String, geometry: ConvGeometry, outChannels: Int, relu: Bool) {
         self.name = name
@@ -46,40 +48,48 @@ public final class Conv2d: Layer {
     }
 
     public func allocate(maxBatch: Int) {
-        columns = Tensor(zeros: [geometry.patchSize, maxBatch * geometry.outputPlane])
-        channelMajor = Tensor(zeros: [outChannels, maxBatch * geometry.outputPlane])
+        group = min(max(Conv2d.groupElements / (geometry.patchSize * geometry.outputPlane), 1), maxBatch)
+        columns = Tensor(zeros: [geometry.patchSize, group * geometry.outputPlane])
     }
 
     public func forward(_ x: Tensor, into y: Tensor, batch: Int) {
-        let n = batch * geometry.outputPlane
-        im2col(x, batch: batch, geometry: geometry, into: columns)
-        // (out, in·k·k) · (in·k·k, B·OH·OW) -> (out, B·OH·OW)
-        gemm(Matrix(weight, rows: outChannels, cols: geometry.patchSize), .none,
-             Matrix(columns, rows: geometry.patchSize, cols: n), .none,
-             into: Matrix(channelMajor, rows: outChannels, cols: n))
-        channelMajorToBatchMajor(channelMajor, channels: outChannels, batch: batch, plane: geometry.outputPlane,
-                                 bias: bias, relu: relu, into: y)
+        let plane = geometry.outputPlane, n = batch * plane
+        let w = Matrix(weight, rows: outChannels, cols: geometry.patchSize)
+        for first in stride(from: 0, to: batch, by: group) {
+            let samples = first..<min(first + group, batch)
+            im2col(x, batch: batch, samples: samples, geometry: geometry, into: columns)
+            // (out, in·k·k) · (in·k·k, G·OH·OW) -> columns of y (out, B·OH·OW)
+            let out = Matrix(y, start: first * plane, rows: outChannels, cols: samples.count * plane, ld: n)
+            gemm(w, .none, Matrix(columns, rows: geometry.patchSize, cols: samples.count * plane), .none, into: out)
+            addBiasPerRow(out, bias: bias, relu: relu)
+        }
     }
 
     public func backward(input x: Tensor, output y: Tensor, outputGradient dy: Tensor, inputGradient dx: Tensor?, batch: Int,
                          observer: GradientObserver) {
-        let n = batch * geometry.outputPlane
-        // dy (B, out, OH, OW) -> (out, B·OH·OW), masked by the ReLU, with the bias gradient on the way.
-        batchMajorToChannelMajor(dy, output: y, channels: outChannels, batch: batch, plane: geometry.outputPlane,
-                                 relu: relu, into: channelMajor, biasGrad: biasGrad)
+        let plane = geometry.outputPlane, n = batch * plane
+        // dy (out, B·OH·OW), masked by the ReLU in place, with the bias gradient on the way.
+        reluBackwardWithRowSums(Matrix(dy, rows: outChannels, cols: n), output: Matrix(y, rows: outChannels, cols: n),
+                                relu: relu, biasGrad: biasGrad)
         observer.gradientReady(parameter: weightIndex + 1, rows: 0..<outChannels)
-        let g = Matrix(channelMajor, rows: outChannels, cols: n)
-        let cols = Matrix(columns, rows: geometry.patchSize, cols: n)
+        let w = Matrix(weight, rows: outChannels, cols: geometry.patchSize)
         let dW = Matrix(weightGrad, rows: outChannels, cols: geometry.patchSize)
-        for rows in observer.rowBlocks(ofParameter: weightIndex) {
-            // dW[rows, :] += g[rows, :] · colsᵀ
-            gemm(g.rows(rows), .none, cols, .transposed, into: dW.rows(rows), beta: 1)
-            observer.gradientReady(parameter: weightIndex, rows: rows)
+        for first in stride(from: 0, to: batch, by: group) {
+            let samples = first..<min(first + group, batch)
+            let g = Matrix(dy, start: first * plane, rows: outChannels, cols: samples.count * plane, ld: n)
+            let cols = Matrix(columns, rows: geometry.patchSize, cols: samples.count * plane)
+            im2col(x, batch: batch, samples: samples, geometry: geometry, into: columns)
+            // dW += g · colsᵀ
+            gemm(g, .none, cols, .transposed, into: dW, beta: 1)
+            if let dx {
+                // dcols = Wᵀ · g: (in·k·k, out)·(out, G·OH·OW), folded back into dx.
+                gemm(w, .transposed, g, .none, into: cols)
+                col2im(columns, batch: batch, samples: samples, geometry: geometry, into: dx)
+            }
         }
-        if let dx {
-            // dcols = Wᵀ · g: (in·k·k, out)·(out, B·OH·OW), folded back into dx.
-            gemm(Matrix(weight, rows: outChannels, cols: geometry.patchSize), .transposed, g, .none, into: cols)
-            col2im(columns, batch: batch, geometry: geometry, into: dx)
+        // The weight gradient is final only after the last group: report every block now.
+        for rows in observer.rowBlocks(ofParameter: weightIndex) {
+            observer.gradientReady(parameter: weightIndex, rows: rows)
         }
     }
 }

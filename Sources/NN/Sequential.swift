@@ -2,6 +2,8 @@ import Tensor
 
 /// A chain of layers with its parameters in one flat buffer, its gradients in another of the
 /// same layout, and every activation preallocated for batches of up to `maxBatch` samples.
+/// Activations with a (C, H, W) sample shape are stored channel-major, (C, B, H, W) for the
+/// live batch B; flat ones are (B, features).
 ///
 /// A Linear or Conv2d directly followed by a ReLU runs as one layer with the ReLU fused into
 /// its epilogue; parameter names are unaffected. A step is
@@ -51,7 +53,7 @@ public final class Sequential {
             case .relu:
                 layer = ReLU(name: d.name, features: d.inputShape.reduce(1, *))
             case .flatten:
-                layer = Flatten(name: d.name)
+                layer = Flatten(name: d.name, inputShape: d.inputShape)
             }
             let fused = fuseReLU && !(layer is ReLU || layer is MaxPool2d || layer is Flatten)
             i += fused ? 2 : 1
@@ -99,7 +101,8 @@ public final class Sequential {
     public var inputShape: [Int] { spec.inputShape }
     /// The number of class scores the model produces.
     public var classes: Int { described.last!.outputShape[0] }
-    /// The input batch: (maxBatch, inputShape…). The data pipeline writes into it.
+    /// The input batch, (C, B, H, W) for image inputs (channel-major, as every (C, H, W)
+    /// activation), (B, features) otherwise. The data pipeline writes into it.
     public var input: Tensor { activations[0] }
     /// The class scores: (maxBatch, classes).
     public var logits: Tensor { activations[activations.count - 1] }

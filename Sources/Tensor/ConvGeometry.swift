@@ -32,26 +32,37 @@ public struct ConvGeometry: Equatable, Sendable {
     public var outputPlane: Int { outHeight * outWidth }
 }
 
-/// Unfolds a batch of images into patch columns.
+/// Unfolds images into patch columns.
+///
+/// Images are laid out channel-major, as Lockstep keeps every (C, H, W) activation: x is
+/// (C, batch, H, W), so that channel c of image b is plane c·batch + b. A convolution's GEMM
+/// then writes its (C_out, batch·OH·OW) result straight into the next activation.
 ///
 /// - Parameters:
-///   - x: (B, C, H, W), of which the first `batch` images are read.
-///   - col: receives (C·k·k, B·OH·OW): row `(c·k + i)·k + j`, column `(b·OH + oh)·OW + ow` holds
-///     `x[b, c, oh·s - p + i, ow·s - p + j]`, or 0 in the padding.
-public func im2col(_ x: Tensor, batch: Int, geometry g: ConvGeometry, into col: Tensor) {
-    let plane = g.outputPlane
-    let columns = batch * plane
-    precondition(batch * g.inputSize <= x.count && g.patchSize * columns <= col.count,
-                 "im2col: batch \(batch) of \(g) needs x \(batch * g.inputSize), col \(g.patchSize * columns)")
+///   - x: (C, batch, H, W).
+///   - samples: the images to unfold, a range of `0..<batch`.
+///   - col: receives (C·k·k, G·OH·OW) for the G = samples.count images: row `(c·k + i)·k + j`,
+///     column `(g·OH + oh)·OW + ow` holds `x[c, samples.lowerBound + g, oh·s - p + i, ow·s - p + j]`,
+///     or 0 in the padding.
+public func im2col(_ x: Tensor, batch: Int, samples: Range<Int>, geometry g: ConvGeometry, into col: Tensor) {
+    let plane = g.outputPlane, image = g.height * g.width
+    let columns = samples.count * plane
+    precondition(samples.lowerBound >= 0 && samples.upperBound <= batch && batch * g.inputSize <= x.count
+                 && g.patchSize * columns <= col.count,
+                 "im2col: samples \(samples) of \(batch) for \(g) need x \(batch * g.inputSize), col \(g.patchSize * columns)")
     let src = x.pointer, dst = col.pointer
     let (oh, ow, k, s, p) = (g.outHeight, g.outWidth, g.kernel, g.stride, g.padding)
     for c in 0..<g.channels {
         for i in 0..<k {
             for j in 0..<k {
                 let rowBase = dst + ((c * k + i) * k + j) * columns
-                for b in 0..<batch {
-                    let image = src + (b * g.channels + c) * g.height * g.width
-                    let out = rowBase + b * plane
+                // The outputs whose input column lies inside the image: ow·s - p + j in 0..<W.
+                let first = min(max(0, (p - j + s - 1) / s), ow)
+                let last = g.width - 1 + p - j
+                let end = last < 0 ? first : max(min(ow, last / s + 1), first)
+                for (n, b) in samples.enumerated() {
+                    let source = src + (c * batch + b) * image
+                    let out = rowBase + n * plane
                     for y in 0..<oh {
                         let iy = y * s - p + i
                         let o = out + y * ow
@@ -59,11 +70,7 @@ public func im2col(_ x: Tensor, batch: Int, geometry g: ConvGeometry, into col: 
                             o.update(repeating: 0, count: ow)
                             continue
                         }
-                        let line = image + iy * g.width
-                        // The outputs whose input column lies inside the image: xo·s - p + j in 0..<W.
-                        let first = min(max(0, (p - j + s - 1) / s), ow)
-                        let last = g.width - 1 + p - j  // xo·s ≤ last
-                        let end = last < 0 ? first : max(min(ow, last / s + 1), first)
+                        let line = source + iy * g.width
                         o.update(repeating: 0, count: first)
                         if s == 1 {
                             (o + first).update(from: line + (first - p + j), count: end - first)
@@ -78,35 +85,44 @@ public func im2col(_ x: Tensor, batch: Int, geometry g: ConvGeometry, into col: 
     }
 }
 
-/// The adjoint of `im2col`: adds each patch column back into the image it came from.
+/// The adjoint of `im2col`: folds patch columns back into the images they came from.
 ///
 /// - Parameters:
-///   - col: (C·k·k, B·OH·OW), laid out as `im2col` writes it.
-///   - dx: (B, C, H, W); the first `batch` images are overwritten with the folded sums.
-public func col2im(_ col: Tensor, batch: Int, geometry g: ConvGeometry, into dx: Tensor) {
-    let plane = g.outputPlane
-    let columns = batch * plane
-    precondition(batch * g.inputSize <= dx.count && g.patchSize * columns <= col.count,
-                 "col2im: batch \(batch) of \(g) needs dx \(batch * g.inputSize), col \(g.patchSize * columns)")
+///   - col: (C·k·k, G·OH·OW) for the G = samples.count images, laid out as `im2col` writes it.
+///   - dx: (C, batch, H, W); the planes of `samples` are overwritten with the folded sums,
+///     the others left alone.
+public func col2im(_ col: Tensor, batch: Int, samples: Range<Int>, geometry g: ConvGeometry, into dx: Tensor) {
+    let plane = g.outputPlane, image = g.height * g.width
+    let columns = samples.count * plane
+    precondition(samples.lowerBound >= 0 && samples.upperBound <= batch && batch * g.inputSize <= dx.count
+                 && g.patchSize * columns <= col.count,
+                 "col2im: samples \(samples) of \(batch) for \(g) need dx \(batch * g.inputSize), col \(g.patchSize * columns)")
     let src = col.pointer, dst = dx.pointer
-    dst.update(repeating: 0, count: batch * g.inputSize)
+    for c in 0..<g.channels {
+        for b in samples { (dst + (c * batch + b) * image).update(repeating: 0, count: image) }
+    }
     let (oh, ow, k, s, p) = (g.outHeight, g.outWidth, g.kernel, g.stride, g.padding)
     for c in 0..<g.channels {
         for i in 0..<k {
             for j in 0..<k {
                 let rowBase = src + ((c * k + i) * k + j) * columns
-                for b in 0..<batch {
-                    let image = dst + (b * g.channels + c) * g.height * g.width
-                    let input = rowBase + b * plane
+                let first = min(max(0, (p - j + s - 1) / s), ow)
+                let last = g.width - 1 + p - j
+                let end = last < 0 ? first : max(min(ow, last / s + 1), first)
+                for (n, b) in samples.enumerated() {
+                    let target = dst + (c * batch + b) * image
+                    let input = rowBase + n * plane
                     for y in 0..<oh {
                         let iy = y * s - p + i
                         if iy < 0 || iy >= g.height { continue }
-                        let line = image + iy * g.width
+                        let line = target + iy * g.width
                         let o = input + y * ow
-                        let first = min(max(0, (p - j + s - 1) / s), ow)
-                        let last = g.width - 1 + p - j  // xo·s ≤ last
-                        let end = last < 0 ? first : max(min(ow, last / s + 1), first)
-                        for xo in first..<end { line[xo * s - p + j] += o[xo] }
+                        if s == 1 {
+                            let shifted = line + (j - p)
+                            for xo in first..<end { shifted[xo] += o[xo] }
+                        } else {
+                            for xo in first..<end { line[xo * s - p + j] += o[xo] }
+                        }
                     }
                 }
             }
@@ -114,57 +130,69 @@ public func col2im(_ col: Tensor, batch: Int, geometry g: ConvGeometry, into dx:
     }
 }
 
-/// `y[b, c, q] = act(cb[c, b·plane + q] + bias[c])`: turns a convolution's GEMM output, laid out
-/// channel-major as (C, B·plane), into (B, C, plane), adding the bias and, if `relu`, clamping at 0.
-public func channelMajorToBatchMajor(_ cb: Tensor, channels: Int, batch: Int, plane: Int, bias: Tensor, relu: Bool,
-                                     into y: Tensor) {
-    precondition(channels * batch * plane <= cb.count && channels * batch * plane <= y.count && bias.count == channels,
-                 "channelMajorToBatchMajor: \(channels)x\(batch)x\(plane) with cb \(cb.count), y \(y.count), bias \(bias.count)")
-    let s = cb.pointer, d = y.pointer, bp = bias.pointer
-    for c in 0..<channels {
-        let bc = bp[c]
-        for b in 0..<batch {
-            let from = s + (c * batch + b) * plane
-            let to = d + (b * channels + c) * plane
-            if relu {
-                for q in 0..<plane {
-                    let v = from[q] + bc
-                    to[q] = v > 0 ? v : 0
-                }
-            } else {
-                for q in 0..<plane { to[q] = from[q] + bc }
+/// `m[r, j] += bias[r]`, then, if `relu`, `m[r, j] = max(m[r, j], 0)`: a convolution's
+/// epilogue, with one channel per row of its (C_out, batch·OH·OW) output.
+public func addBiasPerRow(_ m: Matrix, bias: Tensor, relu: Bool) {
+    precondition(bias.count == m.rows, "addBiasPerRow: bias of \(bias.count) for \(m.rows) rows")
+    for r in 0..<m.rows {
+        let row = m.pointer + r * m.ld
+        let b = bias.pointer[r]
+        if relu {
+            for j in 0..<m.cols {
+                let v = row[j] + b
+                row[j] = v > 0 ? v : 0
             }
+        } else {
+            for j in 0..<m.cols { row[j] += b }
         }
     }
 }
 
-/// The gradient counterpart of `channelMajorToBatchMajor`: `cb[c, b·plane + q] = dy[b, c, q]`,
-/// zeroed where the ReLU output `y` was not positive if `relu`, with `biasGrad[c] += Σ` of the result.
-public func batchMajorToChannelMajor(_ dy: Tensor, output y: Tensor, channels: Int, batch: Int, plane: Int, relu: Bool,
-                                     into cb: Tensor, biasGrad: Tensor) {
-    precondition(channels * batch * plane <= cb.count && channels * batch * plane <= dy.count && biasGrad.count == channels,
-                 "batchMajorToChannelMajor: \(channels)x\(batch)x\(plane) with cb \(cb.count), dy \(dy.count)")
-    let s = dy.pointer, o = y.pointer, d = cb.pointer, gb = biasGrad.pointer
-    for c in 0..<channels {
-        var acc: Float = 0
-        for b in 0..<batch {
-            let from = s + (b * channels + c) * plane
-            let out = o + (b * channels + c) * plane
-            let to = d + (c * batch + b) * plane
+/// The gradient counterpart of `addBiasPerRow`: zeroes `dy` where the ReLU output `y` was not
+/// positive (if `relu`), in place, and adds each row's sum into `biasGrad`.
+public func reluBackwardWithRowSums(_ dy: Matrix, output y: Matrix, relu: Bool, biasGrad: Tensor) {
+    precondition(dy.rows == y.rows && dy.cols == y.cols && biasGrad.count == dy.rows,
+                 "reluBackwardWithRowSums: dy \(dy.rows)x\(dy.cols), y \(y.rows)x\(y.cols), bias \(biasGrad.count)")
+    for r in 0..<dy.rows {
+        let g = dy.pointer + r * dy.ld, o = y.pointer + r * y.ld
+        // Eight running sums, so that the loop vectorises (one sum would be a serial chain).
+        var sums = SIMD8<Float>.zero
+        var j = 0
+        while j + 8 <= dy.cols {
+            var v = UnsafeRawPointer(g + j).loadUnaligned(as: SIMD8<Float>.self)
             if relu {
-                for q in 0..<plane {
-                    let g = from[q], o = out[q]
-                    let v = o > 0 ? g : 0
-                    to[q] = v
-                    acc += v
-                }
+                let out = UnsafeRawPointer(o + j).loadUnaligned(as: SIMD8<Float>.self)
+                v.replace(with: SIMD8<Float>(repeating: 0), where: .!(out .> SIMD8<Float>(repeating: 0)))
+                UnsafeMutableRawPointer(g + j).storeBytes(of: v, as: SIMD8<Float>.self)
+            }
+            sums += v
+            j += 8
+        }
+        var sum = sums.sum()
+        while j < dy.cols {
+            let v = relu && !(o[j] > 0) ? 0 : g[j]
+            g[j] = v
+            sum += v
+            j += 1
+        }
+        biasGrad.pointer[r] += sum
+    }
+}
+
+/// Channel-major planes to sample-major rows: x (C, batch, P) → y (batch, C·P), as a flatten
+/// after convolutions needs; and back with `reverse`.
+public func transposePlanes(_ x: Tensor, channels: Int, batch: Int, plane: Int, into y: Tensor, reverse: Bool = false) {
+    precondition(channels * batch * plane <= x.count && channels * batch * plane <= y.count,
+                 "transposePlanes: \(channels)×\(batch)×\(plane) in \(x.count) and \(y.count) elements")
+    let s = x.pointer, d = y.pointer
+    for c in 0..<channels {
+        for b in 0..<batch {
+            let channelMajor = (c * batch + b) * plane, sampleMajor = (b * channels + c) * plane
+            if reverse {
+                (d + channelMajor).update(from: s + sampleMajor, count: plane)
             } else {
-                for q in 0..<plane {
-                    to[q] = from[q]
-                    acc += from[q]
-                }
+                (d + sampleMajor).update(from: s + channelMajor, count: plane)
             }
         }
-        gb[c] += acc
     }
 }

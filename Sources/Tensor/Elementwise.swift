@@ -59,16 +59,20 @@ public func scale(_ x: Tensor, by alpha: Float) {
     for i in 0..<x.count { p[i] *= alpha }
 }
 
-/// `dst[i] = UInt8 pixel / 255` for a gathered batch: `rows[k]` names the source row of
-/// destination row `k`. This is where images kept as bytes become Floats, one batch at a time.
-public func gatherNormalizedBytes(_ source: UnsafeBufferPointer<UInt8>, rowLength: Int, rows: UnsafeBufferPointer<Int>,
-                                  into dst: Tensor, scale: Float = 1 / 255, shift: Float = 0) {
-    precondition(rows.count * rowLength <= dst.count, "gatherNormalizedBytes: \(rows.count) rows of \(rowLength) into \(dst.count)")
-    let d = dst.pointer
+/// `dst = UInt8 pixel · scale + shift` for a gathered batch: `rows[k]` names the source row
+/// (one image of `channels` planes) of sample k. This is where images kept as bytes become
+/// Floats, one batch at a time, written channel-major: (channels, batch, rowLength/channels).
+public func gatherNormalizedBytes(_ source: UnsafeBufferPointer<UInt8>, rowLength: Int, channels: Int = 1,
+                                  rows: UnsafeBufferPointer<Int>, into dst: Tensor, scale: Float = 1 / 255, shift: Float = 0) {
+    precondition(rows.count * rowLength <= dst.count && channels > 0 && rowLength % channels == 0,
+                 "gatherNormalizedBytes: \(rows.count) rows of \(rowLength) (\(channels) channels) into \(dst.count)")
+    let d = dst.pointer, plane = rowLength / channels, batch = rows.count
     for (k, r) in rows.enumerated() {
         precondition(r >= 0 && (r + 1) * rowLength <= source.count, "gatherNormalizedBytes: row \(r) outside the source")
-        let s = source.baseAddress! + r * rowLength
-        let o = d + k * rowLength
-        for j in 0..<rowLength { o[j] = Float(s[j]) * scale + shift }
+        for c in 0..<channels {
+            let s = source.baseAddress! + r * rowLength + c * plane
+            let o = d + (c * batch + k) * plane
+            for j in 0..<plane { o[j] = Float(s[j]) * scale + shift }
+        }
     }
 }

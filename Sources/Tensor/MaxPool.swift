@@ -57,12 +57,19 @@ private func maxPool2x2(_ src: UnsafeMutablePointer<Float>, planes: Int, height:
             let r0 = image + top, r1 = r0 + width
             for xo in 0..<ow {
                 let j = 2 * xo
-                var best = r0[j]
+                let a = r0[j], b = r0[j + 1], c = r1[j], d = r1[j + 1]
+                // Branch-free: each later element wins if greater, or if NaN.
+                var best = a
                 var at = top + j
-                let b = r0[j + 1], c = r1[j], d = r1[j + 1]
-                if b > best || b.isNaN { best = b; at = top + j + 1 }
-                if c > best || c.isNaN { best = c; at = top + width + j }
-                if d > best || d.isNaN { best = d; at = top + width + j + 1 }
+                let takeB = b > best || b.isNaN
+                best = takeB ? b : best
+                at = takeB ? top + j + 1 : at
+                let takeC = c > best || c.isNaN
+                best = takeC ? c : best
+                at = takeC ? top + width + j : at
+                let takeD = d > best || d.isNaN
+                best = takeD ? d : best
+                at = takeD ? top + width + j + 1 : at
                 out[yo * ow + xo] = best
                 idx[yo * ow + xo] = Int32(truncatingIfNeeded: at)
             }

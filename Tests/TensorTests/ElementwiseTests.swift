@@ -111,6 +111,16 @@ final class ElementwiseTests: XCTestCase {
             [1].withUnsafeBufferPointer { r in gatherNormalizedBytes(s, rowLength: 3, rows: r, into: dst, scale: 2, shift: -1) }
         }
         XCTAssertEqual(Array(dst.toArray()[0..<3]), [1, 3, 5])
+
+        // Two images of 3 channels × 2 pixels land channel-major: (channel, sample, pixel).
+        let images: [UInt8] = [1, 2, 3, 4, 5, 6, 10, 20, 30, 40, 50, 60]
+        let planes = Tensor(zeros: [12])
+        images.withUnsafeBufferPointer { s in
+            [1, 0].withUnsafeBufferPointer { r in
+                gatherNormalizedBytes(s, rowLength: 6, channels: 3, rows: r, into: planes, scale: 1, shift: 0)
+            }
+        }
+        XCTAssertEqual(planes.toArray(), [10, 20, 1, 2, 30, 40, 3, 4, 50, 60, 5, 6])
     }
 
     func testViewsShareStorage() {
