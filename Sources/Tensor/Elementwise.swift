@@ -46,19 +46,6 @@ public func accumulateColumnSums(_ m: Matrix, into sums: Matrix) {
     }
 }
 
-/// `y += alpha · x` over all elements.
-public func axpy(_ alpha: Float, _ x: Tensor, _ y: Tensor) {
-    precondition(x.count == y.count, "axpy: \(x.count) vs \(y.count) elements")
-    let s = x.pointer, d = y.pointer
-    for i in 0..<x.count { d[i] += alpha * s[i] }
-}
-
-/// `x *= alpha` over all elements.
-public func scale(_ x: Tensor, by alpha: Float) {
-    let p = x.pointer
-    for i in 0..<x.count { p[i] *= alpha }
-}
-
 /// `dst = UInt8 pixel · scale + shift` for a gathered batch: `rows[k]` names the source row
 /// (one image of `channels` planes) of sample k. This is where images kept as bytes become
 /// Floats, one batch at a time, written channel-major: (channels, batch, rowLength/channels).

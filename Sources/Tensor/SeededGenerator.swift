@@ -1,7 +1,7 @@
-/// A small, fast, seeded generator (xoshiro256**, seeded through SplitMix64) whose whole state
-/// is four words, so that checkpoints can save and restore it exactly.
+/// A small, fast, seeded generator (xoshiro256**, seeded through SplitMix64), for
+/// initialisation and synthetic data.
 public struct SeededGenerator: RandomNumberGenerator, Sendable, Equatable {
-    public private(set) var state: (UInt64, UInt64, UInt64, UInt64)
+    private var state: (UInt64, UInt64, UInt64, UInt64)
 
     public init(seed: UInt64) {
         var s = seed
@@ -14,9 +14,6 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable, Equatable {
         }
         state = (splitMix(), splitMix(), splitMix(), splitMix())
     }
-
-    /// Restores a generator from a saved `state`.
-    public init(state: (UInt64, UInt64, UInt64, UInt64)) { self.state = state }
 
     public mutating func next() -> UInt64 {
         let result = rotl(state.1 &* 5, 7) &* 9
