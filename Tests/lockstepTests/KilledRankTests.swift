@@ -62,7 +62,7 @@ final class KilledRankTests: XCTestCase {
                                                     ["--resume", "latest", "--summary", dir + "/summary.json"], quiet: false),
                                       timeout: 120)
         assertSucceeded(resumed, "--resume latest after the kill")
-        XCTAssertTrue(resumed.stdout.contains("resuming from \(checkpoints)/\(latest) at step \(step)"), resumed.output)
+        XCTAssertTrue(resumed.stderr.contains("resuming from \(checkpoints)/\(latest) at step \(step)"), resumed.output)
         let summary = try Summary(dir + "/summary.json")
         XCTAssertEqual(summary.int("steps"), end)
         XCTAssertEqual(summary.checkpoint?["resumed_from"] as? String, "\(checkpoints)/\(latest)")

@@ -27,7 +27,7 @@ final class ResumeEquivalenceTests: XCTestCase {
         let rest = Lockstep.mpirun(2, Tiny.train(["train.steps=\(Self.total)", "checkpoint.dir=\(dir)/parts"] + extra,
                                                  ["--resume", "latest"], quiet: false), timeout: 120)
         assertSucceeded(rest, "resumed from step \(stop)", file: file, line: line)
-        XCTAssertTrue(rest.stdout.contains("at step \(stop)"), rest.output, file: file, line: line)
+        XCTAssertTrue(rest.stderr.contains("resuming from \(dir)/parts/\(checkpointName(step: stop)) at step \(stop)"), rest.output, file: file, line: line)
         guard whole.status == 0, rest.status == 0 else { return }
         let a = try SafeTensorsFile(path: "\(dir)/parts/\(checkpointName(step: Self.total))")
         let b = try SafeTensorsFile(path: "\(dir)/whole/\(checkpointName(step: Self.total))")
