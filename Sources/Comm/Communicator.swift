@@ -25,6 +25,12 @@ public protocol Communicator: AnyObject {
     /// Starts summing `buffer` over all ranks and returns at once; the buffer belongs to the
     /// communicator until the request completes.
     func startAllReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws(CommError) -> CommRequest
+    /// Sums `buffer` over all ranks, but leaves the full sum only in this rank's shard, which
+    /// it returns (the ring's reduce-scatter, with the configured compression). Rank r owns
+    /// `shard(of: r, count:, ranks:)`; the rest of the buffer holds partial sums.
+    func reduceScatterSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws(CommError) -> Range<Int>
+    /// Copies each rank's shard of `buffer` to every rank, exactly (fp32 on the wire).
+    func allGatherShards(_ buffer: UnsafeMutableBufferPointer<Float>) throws(CommError)
     /// Reduces a few control values (loss sums, flags) with MPI's own collective.
     func allReduce(_ values: UnsafeMutableBufferPointer<Double>, _ op: ReduceOp) throws(CommError)
     /// Copies `bytes` from `root` to every rank.
@@ -59,4 +65,10 @@ extension Int64: ReducibleElement {
     public static func accumulate(_ into: UnsafeMutablePointer<Int64>, _ from: UnsafePointer<Int64>, count: Int) {
         for i in 0..<count { into[i] &+= from[i] }
     }
+}
+
+/// The shard of an `count`-element buffer that rank `rank` of `ranks` owns after
+/// `reduceScatterSum`: shard (rank + 1) mod ranks of `ranks` near-equal pieces.
+public func shard(of rank: Int, count: Int, ranks: Int) -> Range<Int> {
+    PeerGroup.shard((rank + 1) % ranks, count: count, parts: ranks)
 }

@@ -108,6 +108,20 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
         try sum(buffer, Int64Wire.self, datatype: lockstep_type_int64())
     }
 
+    public func reduceScatterSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws(CommError) -> Range<Int> {
+        precondition(queue.isIdle, "reduceScatterSum: a started all-reduce is still in flight")
+        return switch options.compression {
+        case .none: try world.ringReduceScatter(buffer, Float32Wire.self)
+        case .fp16: try world.ringReduceScatter(buffer, Float16Wire.self)
+        case .bf16: try world.ringReduceScatter(buffer, BFloat16Wire.self)
+        }
+    }
+
+    public func allGatherShards(_ buffer: UnsafeMutableBufferPointer<Float>) throws(CommError) {
+        precondition(queue.isIdle, "allGatherShards: a started all-reduce is still in flight")
+        try world.ringAllGather(buffer, Float32Wire.self)
+    }
+
     public func startAllReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws(CommError) -> CommRequest {
         try queue.submit(buffer)
     }

@@ -7,50 +7,73 @@
 /// steps. Each rank sends 2(p-1)/p of the buffer: bandwidth-optimal, with 2(p-1) latencies.
 ///
 /// Every chunk is summed by one rank in one order and copied to the others, so all ranks
-/// end with identical bits.
+/// end with identical bits. The two halves also serve on their own: the sharded optimizer
+/// reduce-scatters the gradients, updates its shard, and allgathers the parameters.
 extension PeerGroup {
     func ringAllReduce<F: WireFormat>(_ buffer: UnsafeMutableBufferPointer<F.Element>, _ format: F.Type) throws(CommError) {
+        try ringReduceScatter(buffer, format)
+        try ringAllGather(buffer, format)
+    }
+
+    /// Shard `chunk` of an `n`-element buffer cut in `p` pieces: `chunk·n/p ..< (chunk+1)·n/p`.
+    static func shard(_ chunk: Int, count n: Int, parts p: Int) -> Range<Int> { (chunk * n / p)..<((chunk + 1) * n / p) }
+
+    /// The ring's reduce-scatter: afterwards rank r holds the full sum of shard (r + 1) mod p
+    /// (rounded as the wire format rounds it), which it returns; the rest is partial sums.
+    @discardableResult
+    func ringReduceScatter<F: WireFormat>(_ buffer: UnsafeMutableBufferPointer<F.Element>,
+                                          _ format: F.Type) throws(CommError) -> Range<Int> {
         let p = size, n = buffer.count
-        if p == 1 || n == 0 { return }
+        let owned = PeerGroup.shard((rank + 1) % p, count: n, parts: p)
+        if p == 1 || n == 0 { return owned }
         let base = buffer.baseAddress!
-        func start(_ chunk: Int) -> Int { chunk * n / p }
         let largest = (n + p - 1) / p
         let wireSize = MemoryLayout<F.Wire>.stride
         let raw = scratch.reserve(2 * largest * wireSize + 64)
         let received = raw.bindMemory(to: F.Wire.self, capacity: largest)
         let encoded = (raw + largest * wireSize).bindMemory(to: F.Wire.self, capacity: largest)
         let right = (rank + 1) % p, left = (rank + p - 1) % p
-
         for s in 0..<(p - 1) {
-            let sendChunk = (rank - s + 2 * p) % p, receiveChunk = (rank - s - 1 + 2 * p) % p
-            let sendAt = start(sendChunk), sendCount = start(sendChunk + 1) - sendAt
-            let receiveAt = start(receiveChunk), receiveCount = start(receiveChunk + 1) - receiveAt
+            let send = PeerGroup.shard((rank - s + 2 * p) % p, count: n, parts: p)
+            let receive = PeerGroup.shard((rank - s - 1 + 2 * p) % p, count: n, parts: p)
             let outgoing: UnsafeRawPointer
             if F.isIdentity {
-                outgoing = UnsafeRawPointer(base + sendAt)
+                outgoing = UnsafeRawPointer(base + send.lowerBound)
             } else {
-                F.encode(base + sendAt, encoded, sendCount)
+                F.encode(base + send.lowerBound, encoded, send.count)
                 outgoing = UnsafeRawPointer(encoded)
             }
-            try exchange(send: outgoing, sendCount: sendCount, to: right, receive: received, receiveCount: receiveCount,
+            try exchange(send: outgoing, sendCount: send.count, to: right, receive: received, receiveCount: receive.count,
                          from: left, datatype: F.datatype, "ring reduce-scatter", step: s)
-            F.decodeAccumulate(received, base + receiveAt, receiveCount)
+            F.decodeAccumulate(received, base + receive.lowerBound, receive.count)
         }
+        F.roundTrip(base + owned.lowerBound, owned.count, scratch: encoded)
+        return owned
+    }
 
-        let owned = (rank + 1) % p
-        F.roundTrip(base + start(owned), start(owned + 1) - start(owned), scratch: encoded)
+    /// The ring's allgather: passes every rank's shard (as `ringReduceScatter` assigned them)
+    /// around the ring until every rank holds all of them.
+    func ringAllGather<F: WireFormat>(_ buffer: UnsafeMutableBufferPointer<F.Element>, _ format: F.Type) throws(CommError) {
+        let p = size, n = buffer.count
+        if p == 1 || n == 0 { return }
+        let base = buffer.baseAddress!
+        let largest = (n + p - 1) / p
+        let wireSize = MemoryLayout<F.Wire>.stride
+        let raw = scratch.reserve(2 * largest * wireSize + 64)
+        let received = raw.bindMemory(to: F.Wire.self, capacity: largest)
+        let encoded = (raw + largest * wireSize).bindMemory(to: F.Wire.self, capacity: largest)
+        let right = (rank + 1) % p, left = (rank + p - 1) % p
         for s in 0..<(p - 1) {
-            let sendChunk = (rank + 1 - s + 2 * p) % p, receiveChunk = (rank - s + 2 * p) % p
-            let sendAt = start(sendChunk), sendCount = start(sendChunk + 1) - sendAt
-            let receiveAt = start(receiveChunk), receiveCount = start(receiveChunk + 1) - receiveAt
+            let send = PeerGroup.shard((rank + 1 - s + 2 * p) % p, count: n, parts: p)
+            let receive = PeerGroup.shard((rank - s + 2 * p) % p, count: n, parts: p)
             if F.isIdentity {
-                try exchange(send: base + sendAt, sendCount: sendCount, to: right, receive: base + receiveAt,
-                             receiveCount: receiveCount, from: left, datatype: F.datatype, "ring allgather", step: s)
+                try exchange(send: base + send.lowerBound, sendCount: send.count, to: right, receive: base + receive.lowerBound,
+                             receiveCount: receive.count, from: left, datatype: F.datatype, "ring allgather", step: s)
             } else {
-                F.encode(base + sendAt, encoded, sendCount)
-                try exchange(send: encoded, sendCount: sendCount, to: right, receive: received, receiveCount: receiveCount,
+                F.encode(base + send.lowerBound, encoded, send.count)
+                try exchange(send: encoded, sendCount: send.count, to: right, receive: received, receiveCount: receive.count,
                              from: left, datatype: F.datatype, "ring allgather", step: s)
-                F.decode(received, base + receiveAt, receiveCount)
+                F.decode(received, base + receive.lowerBound, receive.count)
             }
         }
     }

@@ -17,6 +17,10 @@ public final class SingleProcessCommunicator: Communicator {
     public func startAllReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws(CommError) -> CommRequest {
         .completed
     }
+    public func reduceScatterSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws(CommError) -> Range<Int> {
+        0..<buffer.count
+    }
+    public func allGatherShards(_ buffer: UnsafeMutableBufferPointer<Float>) throws(CommError) {}
     public func allReduce(_ values: UnsafeMutableBufferPointer<Double>, _ op: ReduceOp) throws(CommError) {}
     public func broadcast(_ bytes: UnsafeMutableRawBufferPointer, root: Int) throws(CommError) {}
     public func allGather(_ mine: UnsafeRawBufferPointer, into all: UnsafeMutableRawBufferPointer) throws(CommError) {

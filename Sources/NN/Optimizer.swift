@@ -7,10 +7,27 @@ public protocol Optimizer: AnyObject {
     var state: [(name: String, buffer: Tensor)] { get }
     /// Optimizer steps taken so far.
     var steps: Int { get set }
-    /// One update: the gradients are multiplied by `gradScale` on the way in (1/world turns
-    /// an all-reduced sum into a mean), then applied with learning rate `lr`; they are left
-    /// zeroed for the next step.
+    /// The elements `step` updates: all of them, or one rank's shard with a sharded optimizer.
+    var updateRange: Range<Int> { get set }
+    /// One update of `updateRange`: the gradients are multiplied by `gradScale` on the way in
+    /// (1/world turns an all-reduced sum into a mean), then applied with learning rate `lr`;
+    /// they are left zeroed for the next step.
     func step(lr: Float, gradScale: Float)
+}
+
+/// The parameters, gradients and state buffers restricted to an optimizer's update range,
+/// as views made once (a step allocates nothing).
+struct UpdateViews {
+    let values: Tensor, gradients: Tensor, state: [Tensor]
+
+    init(_ store: ParameterStore, state: [Tensor], range: Range<Int>) {
+        precondition(range.lowerBound >= 0 && range.upperBound <= store.totalCount,
+                     "optimizer update range \(range) outside 0..<\(store.totalCount)")
+        func view(_ t: Tensor) -> Tensor { t.view(at: range.lowerBound, shape: [range.count]) }
+        values = view(store.values)
+        gradients = view(store.gradients)
+        self.state = state.map { $0.count == store.totalCount ? view($0) : $0 }
+    }
 }
 
 /// Stochastic gradient descent with momentum, Nesterov and L2 weight decay, as `torch.optim.SGD`
@@ -22,6 +39,7 @@ public final class SGD: Optimizer {
     public var steps = 0
     private let store: ParameterStore
     private let velocity: Tensor
+    private var views: UpdateViews
 
     public init(_ store: ParameterStore, momentum: Float, nesterov: Bool, weightDecay: Float) {
         precondition(!nesterov || momentum > 0, "SGD: nesterov needs a positive momentum, got \(momentum)")
@@ -30,12 +48,18 @@ public final class SGD: Optimizer {
         self.nesterov = nesterov
         self.weightDecay = weightDecay
         velocity = momentum > 0 ? store.makeStateBuffer() : Tensor(zeros: [0])
+        updateRange = 0..<store.totalCount
+        views = UpdateViews(store, state: [velocity], range: updateRange)
+    }
+
+    public var updateRange: Range<Int> {
+        didSet { views = UpdateViews(store, state: [velocity], range: updateRange) }
     }
 
     public var state: [(name: String, buffer: Tensor)] { momentum > 0 ? [("momentum", velocity)] : [] }
 
     public func step(lr: Float, gradScale: Float) {
-        sgdUpdate(params: store.values, grads: store.gradients, velocity: velocity, lr: lr, momentum: momentum,
+        sgdUpdate(params: views.values, grads: views.gradients, velocity: views.state[0], lr: lr, momentum: momentum,
                   nesterov: nesterov, weightDecay: weightDecay, gradScale: gradScale)
         steps += 1
     }
@@ -47,6 +71,7 @@ public final class AdamW: Optimizer {
     public var steps = 0
     private let store: ParameterStore
     private let firstMoment: Tensor, secondMoment: Tensor
+    private var views: UpdateViews
 
     public init(_ store: ParameterStore, beta1: Double, beta2: Double, epsilon: Float, weightDecay: Float) {
         self.store = store
@@ -56,13 +81,19 @@ public final class AdamW: Optimizer {
         self.weightDecay = weightDecay
         firstMoment = store.makeStateBuffer()
         secondMoment = store.makeStateBuffer()
+        updateRange = 0..<store.totalCount
+        views = UpdateViews(store, state: [firstMoment, secondMoment], range: updateRange)
+    }
+
+    public var updateRange: Range<Int> {
+        didSet { views = UpdateViews(store, state: [firstMoment, secondMoment], range: updateRange) }
     }
 
     public var state: [(name: String, buffer: Tensor)] { [("exp_avg", firstMoment), ("exp_avg_sq", secondMoment)] }
 
     public func step(lr: Float, gradScale: Float) {
         steps += 1
-        adamWUpdate(params: store.values, grads: store.gradients, firstMoment: firstMoment, secondMoment: secondMoment,
+        adamWUpdate(params: views.values, grads: views.gradients, firstMoment: views.state[0], secondMoment: views.state[1],
                     step: steps, lr: lr, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay,
                     gradScale: gradScale)
     }

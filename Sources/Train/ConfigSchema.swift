@@ -64,6 +64,9 @@ enum ConfigSchema {
         ConfigKey("optimizer.beta1", .double, .double(0.9), .nonNegative),
         ConfigKey("optimizer.beta2", .double, .double(0.999), .nonNegative),
         ConfigKey("optimizer.eps", .double, .double(1e-8), .positive),
+        // Each rank updates only its shard of the parameters (ZeRO stage 1): gradients are
+        // reduce-scattered, the shard updated, the parameters allgathered.
+        ConfigKey("optimizer.sharded", .bool, .bool(false)),
 
         // The learning-rate schedule, in optimizer steps.
         ConfigKey("schedule.name", .string(choices: ["constant", "step", "cosine"]), .string("constant")),

@@ -96,6 +96,12 @@ public struct RunSummary: Codable, Equatable, Sendable {
     }
 }
 
+extension RunSummary {
+    /// The first steps of a run of `steps` steps that samples_per_s leaves out, since they
+    /// touch cold memory: 3 of a run longer than 20 steps, none of a shorter one.
+    public static func warmupSteps(steps: Int) -> Int { steps > 20 ? 3 : 0 }
+}
+
 extension RunSummary.CheckpointStats {
     enum CodingKeys: String, CodingKey {
         case written, snapshotMsMean = "snapshot_ms_mean", writeMsMean = "write_ms_mean", bytes

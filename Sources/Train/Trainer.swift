@@ -57,6 +57,8 @@ public final class Trainer {
     private var watchdog: Watchdog?
     /// Deterministic mode's exact gradient sum, or nil.
     private let exact: ExactGradientSum?
+    /// Whether each rank updates only its shard (optimizer.sharded, at world > 1).
+    private let sharded: Bool
     /// 1 / (per-rank batch × accumulate): the loss is a mean over the global batch once the
     /// all-reduced gradients are divided by the world size.
     private var lossScale: Float { 1 / Float(settings.train.batch * accumulate) }
@@ -69,7 +71,9 @@ public final class Trainer {
     }
     /// Deterministic mode: each local chunk's loss sum, and the time of the exact sums (ns).
     private lazy var chunkLosses = [Double](repeating: 0, count: exact?.chunksPerRank ?? 0)
-    private var exactNanoseconds: UInt64 = 0
+    /// Communication the step waits for in full: deterministic mode's exact sums, and the
+    /// sharded optimizer's reduce-scatter and allgather (ns).
+    private var blockingCommNanoseconds: UInt64 = 0
     /// Control values agreed by all-reduces: stop signal and non-finite flag (max) every
     /// step, loss sum and sample count (sum) at logging steps.
     private var control = [Double](repeating: 0, count: 4)
@@ -139,6 +143,10 @@ public final class Trainer {
                                      chunksPerRank: t.batch * accumulate / t.chunk)
         } else {
             exact = nil
+        }
+        sharded = settings.shardedOptimizer && comm.size > 1 && exact == nil
+        if sharded {
+            optimizer.updateRange = shard(of: comm.rank, count: model.parameters.totalCount, ranks: comm.size)
         }
 
         sampler = DistributedSampler(datasetCount: data.train.count, world: comm.size, rank: comm.rank, shuffle: t.shuffle,
@@ -295,6 +303,10 @@ public final class Trainer {
             let c = settings.checkpoint
             if stopSignal != 0 || last || timeToTarget != nil || (c.everySteps > 0 && state.step % c.everySteps == 0)
                 || (c.everyEpoch && epochEnds) {
+                if sharded {
+                    // Rank 0 writes the whole optimizer state: gather every rank's shard of it.
+                    for s in optimizer.state { try comm.allGatherShards(s.buffer.buffer) }
+                }
                 try saveCheckpoint()
             }
             if stopSignal != 0 {
@@ -337,7 +349,7 @@ public final class Trainer {
             localLoss += CrossEntropy.lossAndGradient(model, labels: loader.labelBuffer, batch: t.batch,
                                                       gradientScale: lossScale)
             let t2 = MonotonicClock.nanoseconds()
-            if micro == accumulate - 1 {
+            if micro == accumulate - 1 && !sharded {
                 reducer.beginStep(step: stepNumber)
                 model.backward(batch: t.batch, observer: reducer)
             } else {
@@ -352,13 +364,20 @@ public final class Trainer {
             phases.backward += t3 - t2
         }
         let waitStart = MonotonicClock.nanoseconds()
-        if exact == nil { try reducer.finishStep() }
+        if sharded {
+            activity.set(.waitingGradients, step: stepNumber)
+            _ = try comm.reduceScatterSum(model.parameters.gradients.buffer)
+            blockingCommNanoseconds += MonotonicClock.nanoseconds() - waitStart
+        } else if exact == nil {
+            try reducer.finishStep()
+        }
         let waitEnd = MonotonicClock.nanoseconds()
         phases.wait += waitEnd - waitStart
         // Every rank holds the same summed gradients: each checks its 1/world share for NaN
         // and ±Inf, and one two-value all-reduce agrees on that and on a stop signal.
         let gradients = model.parameters.gradients
-        let share = (comm.rank * gradients.count / comm.size)..<((comm.rank + 1) * gradients.count / comm.size)
+        let share = sharded ? optimizer.updateRange
+            : (comm.rank * gradients.count / comm.size)..<((comm.rank + 1) * gradients.count / comm.size)
         control[0] = Double(StopSignal.pending)
         control[1] = exactNonFinite != nil
             || firstNonFinite(UnsafeBufferPointer(rebasing: UnsafeBufferPointer(gradients.buffer)[share])) != nil ? 1 : 0
@@ -383,11 +402,25 @@ public final class Trainer {
         } else {
             // The reducer sums over the world (divide by it); the exact sum is already the mean.
             optimizer.step(lr: schedule.lr(at: state.step), gradScale: exact == nil ? 1 / Float(comm.size) : 1)
+            if sharded { try gatherShardedUpdate() }
         }
         let end = MonotonicClock.nanoseconds()
         timeline.record(.optimizer, start: waitEnd, end: end)
         phases.optimizer += end - waitEnd
         return localLoss
+    }
+
+    /// After a sharded update: zeroes the gradients outside this rank's shard (the optimizer
+    /// zeroed its own) and gathers every rank's updated shard of the parameters.
+    private func gatherShardedUpdate() throws {
+        let gradients = model.parameters.gradients, owned = optimizer.updateRange
+        gradients.pointer.update(repeating: 0, count: owned.lowerBound)
+        (gradients.pointer + owned.upperBound).update(repeating: 0, count: gradients.count - owned.upperBound)
+        let start = MonotonicClock.nanoseconds()
+        try comm.allGatherShards(model.parameters.values.buffer)
+        let end = MonotonicClock.nanoseconds()
+        blockingCommNanoseconds += end - start
+        phases.wait += end - start
     }
 
     /// The epoch's samples as this rank reads them: its interleaved share, or in deterministic
@@ -430,7 +463,7 @@ public final class Trainer {
         let (loss, bad) = try exact.reduce(losses: chunkLosses)
         let end = MonotonicClock.nanoseconds()
         timeline.record(.commWait, start: start, end: end)
-        exactNanoseconds += end - start
+        blockingCommNanoseconds += end - start
         return (comm.rank == 0 ? loss : 0, bad)
     }
 
@@ -498,7 +531,7 @@ public final class Trainer {
                            stoppedBy: String) throws -> RunSummary {
         let steps = stepNanos.count
         // Throughput over the steps after warm-up (the first few touch cold memory).
-        let warmup = steps > 20 ? 3 : 0
+        let warmup = RunSummary.warmupSteps(steps: steps)
         let timed = stepNanos.dropFirst(warmup)
         let timedSeconds = Double(timed.reduce(0, +)) / 1e9
         let sorted = stepNanos.sorted()
@@ -506,12 +539,14 @@ public final class Trainer {
         var rss = [ResourceUsage.peakResidentMB]
         try rss.withUnsafeMutableBufferPointer { (b) throws(CommError) in try comm.allReduce(b, .max) }
         let perStep = { (ns: UInt64) in steps > 0 ? Double(ns) / 1e6 / Double(steps) : 0 }
-        let commTotal = perStep(reducer.commNanoseconds + exactNanoseconds)
-        let commExposed = perStep(reducer.exposedNanoseconds + exactNanoseconds)
+        let commTotal = perStep(reducer.commNanoseconds + blockingCommNanoseconds)
+        let commExposed = perStep(reducer.exposedNanoseconds + blockingCommNanoseconds)
         let env = ProcessInfo.processInfo.environment
         let algorithm: String
         if comm.size == 1 {
             algorithm = "none (world 1)"
+        } else if sharded {
+            algorithm = "ring reduce-scatter + allgather (sharded optimizer)"
         } else if let mpi = comm as? MPICommunicator, settings.comm.allReduce.algorithm == .auto {
             let picks = Set(reducer.plan.buckets.map { mpi.algorithm(forBytes: $0.count * 4).rawValue }).sorted()
             algorithm = "auto (\(picks.joined(separator: ", ")))"

@@ -56,6 +56,8 @@ public struct TrainingConfig: Sendable {
     public let train: TrainSettings
     public let lr: Double
     public let optimizer: OptimizerSettings
+    /// Whether each rank updates only its shard of the parameters (optimizer.sharded).
+    public let shardedOptimizer: Bool
     public let schedule: LRScheduleSettings
     public let comm: CommSettings
     public let checkpoint: CheckpointSettings
@@ -95,6 +97,7 @@ public struct TrainingConfig: Sendable {
             optimizer = .sgd(momentum: momentum, nesterov: c.bool("optimizer.nesterov"),
                              weightDecay: c.double("optimizer.weight_decay"))
         }
+        shardedOptimizer = c.bool("optimizer.sharded")
         for key in ["optimizer.beta1", "optimizer.beta2"] where c.double(key) >= 1 {
             throw ConfigError("\(at): \(key) must be below 1, got \(c.double(key))")
         }

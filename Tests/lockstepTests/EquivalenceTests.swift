@@ -83,4 +83,6 @@ final class EquivalenceTests: XCTestCase {
     func testHierarchical() throws { try compare(["comm.algorithm=hierarchical"]) }
     func testHierarchicalTwoRanksPerNode() throws { try compare(["comm.algorithm=hierarchical", "comm.ranks_per_node=2"]) }
     func testAuto() throws { try compare(["comm.algorithm=auto"]) }
+    /// Each rank updates a quarter of the parameters; the checkpoint gathers the momentum back.
+    func testShardedOptimizer() throws { try compare(["optimizer.sharded=true"]) }
 }
