@@ -10,7 +10,8 @@ struct LockstepCommand: ParsableCommand {
         commandName: "lockstep",
         abstract: "Data-parallel training on CPUs over MPI.",
         version: Lockstep.version,
-        subcommands: [TrainCommand.self, BenchCommand.self, CheckpointCommand.self])
+        subcommands: [TrainCommand.self, BenchCommand.self, CheckpointCommand.self, ScaleCommand.self, ReportCommand.self,
+                      CostModelCommand.self])
 
     /// Runs the CLI: parse errors exit with 2, like config errors; help and version with 0.
     static func main() {
@@ -28,6 +29,8 @@ struct LockstepCommand: ParsableCommand {
             try runnable.run()
             World.finish()
         } catch {
+            // `--help` is parsed as the help command, whose run() throws the help request.
+            if exitCode(for: error) == .success { exit(withError: error) }
             Failure.exit(error)
         }
     }
