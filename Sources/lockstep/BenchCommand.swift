@@ -7,7 +7,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks.",
-        subcommands: [AllReduceBenchCommand.self, StepBenchCommand.self])
+        subcommands: [AllReduceBenchCommand.self, StepBenchCommand.self, CompareBenchCommand.self])
 }
 
 struct AllReduceBenchCommand: ParsableCommand {
