@@ -49,6 +49,8 @@ public struct RunSummary: Codable, Equatable, Sendable {
     public var slurmJobId: String?
     public var nodeList: String?
     public var hostname: String
+    /// OpenBLAS's kernel family (openblas_get_corename), e.g. "cooperlake".
+    public var blasKernel: String?
 
     public struct LossPoint: Codable, Equatable, Sendable {
         public var step: Int
@@ -83,7 +85,7 @@ public struct RunSummary: Codable, Equatable, Sendable {
         case commMsTotal = "comm_ms_total", commMsExposed = "comm_ms_exposed", overlapFraction = "overlap_fraction"
         case phaseMs = "phase_ms", lossHistory = "loss_history", evalHistory = "eval_history"
         case skippedSteps = "skipped_steps", stoppedBy = "stopped_by", checkpoint
-        case slurmJobId = "slurm_job_id", nodeList = "node_list", hostname
+        case slurmJobId = "slurm_job_id", nodeList = "node_list", hostname, blasKernel = "blas_kernel"
     }
 
     /// The summary as pretty JSON with sorted keys.

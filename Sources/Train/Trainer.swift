@@ -217,6 +217,7 @@ public final class Trainer {
         if comm.rank == 0 {
             // What changed about the run goes to stderr even with --quiet.
             var lines = notes
+            if let kernel = BLASKernel.replacementNote { lines.append(kernel) }
             if let r = resumedFrom { lines.append("resuming from \(r.path) at step \(state.step) (epoch \(state.epoch + 1))") }
             for line in lines { FileHandle.standardError.write(Data("lockstep: note: \(line)\n".utf8)) }
         }
@@ -577,7 +578,7 @@ public final class Trainer {
                       "evaluation": perStep(phases.evaluation)],
             lossHistory: losses, evalHistory: evals, skippedSteps: state.skippedSteps, stoppedBy: stoppedBy,
             checkpoint: checkpointStats, slurmJobId: env["SLURM_JOB_ID"], nodeList: env["SLURM_JOB_NODELIST"],
-            hostname: comm.processorName)
+            hostname: comm.processorName, blasKernel: BLASKernel.current)
     }
 }
 

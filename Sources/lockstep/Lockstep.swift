@@ -2,6 +2,7 @@ import ArgumentParser
 import Comm
 import Data
 import Foundation
+import Tensor
 import Train
 
 @main
@@ -15,6 +16,8 @@ struct LockstepCommand: ParsableCommand {
 
     /// Runs the CLI: parse errors exit with 2, like config errors; help and version with 0.
     static func main() {
+        ProcessorCheck.requireKernelFeatures()
+        ProcessorCheck.restartWithBetterBLASKernel()
         let command: ParsableCommand
         do {
             command = try parseAsRoot()
