@@ -58,8 +58,10 @@ final class SlurmTests: XCTestCase {
     private var environment: [String: String] { Lockstep.environment.merging(["SLURM_CONF": Self.slurmConf]) { $1 } }
 
     /// Runs a SLURM client command (sbatch, srun, scontrol, ...) from the repository root.
-    private func slurm(_ command: String, _ arguments: [String], timeout: Double = 60) -> ProcessResult {
-        runProcess("/usr/bin/" + command, arguments, environment: environment, currentDirectory: Lockstep.root, timeout: timeout)
+    /// `extra` joins the environment, which sbatch passes on to the job (--export=ALL).
+    private func slurm(_ command: String, _ arguments: [String], extra: [String: String] = [:], timeout: Double = 60) -> ProcessResult {
+        runProcess("/usr/bin/" + command, arguments, environment: environment.merging(extra) { $1 }, currentDirectory: Lockstep.root,
+                   timeout: timeout)
     }
 
     /// `scontrol show job ID` as its Key=Value fields.
@@ -146,6 +148,116 @@ final class SlurmTests: XCTestCase {
         XCTAssertEqual(summary["slurm_job_id"] as? String, jobId, "\(summaryPath)\n\(summary)")
         XCTAssertEqual(summary["node_list"] as? String, job["NodeList"], "\(summaryPath)\n\(summary)")
         XCTAssertEqual(summary["node_list"] as? String, Self.node, "\(summaryPath)\n\(summary)")
+    }
+
+    /// The time limit's path end to end: SIGTERM to the job's steps (what --signal=TERM@60
+    /// sends) makes training checkpoint and exit 75, train.sbatch requeues the job, and the
+    /// requeued job resumes from `latest` by itself and finishes every step.
+    func testSIGTERMRequeuesTheJobAndItResumesFromLatest() throws {
+        guard Self.startFailure.isEmpty else { return }  // setUp has failed the test
+        let outputDir = Self.clusterDir + "/requeue-out"
+        let output = Self.clusterDir + "/requeue-%j.out"
+        let steps = 200_000
+        let submit = slurm("sbatch", ["--parsable", "--ntasks=2", "--output=\(output)", Lockstep.path("scripts/slurm/train.sbatch")],
+                           extra: ["CONFIG": "Configs/tiny.toml", "OUTPUT_DIR": outputDir,
+                                   "TRAIN_ARGS": "--set train.steps=\(steps) --set train.log_every=2000 --set train.eval_every=50000 "
+                                       + "--set checkpoint.every_epoch=false --set checkpoint.every_steps=50000"])
+        let jobId = String(submit.stdout.split(separator: ";").first ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        guard submit.status == 0, Int(jobId) != nil else {
+            return XCTFail("sbatch printed no job id\n\(submit.output)\n\(daemonLogs())")
+        }
+        let outputFile = output.replacingOccurrences(of: "%j", with: jobId)
+        func log() -> String { (try? String(contentsOfFile: outputFile, encoding: .utf8)) ?? "" }
+
+        // Signal once training is under way, as the warning before a time limit comes.
+        var deadline = Date().addingTimeInterval(120)
+        while Date() < deadline && !log().contains("\nstep ") { usleep(100_000) }
+        guard log().contains("\nstep ") else {
+            _ = slurm("scancel", [jobId])
+            return XCTFail("job \(jobId) printed no progress in 120 s\n\(log())\n\(daemonLogs())")
+        }
+        let signal = slurm("scancel", ["--signal=TERM", jobId])
+        XCTAssertEqual(signal.status, 0, signal.output)
+
+        // SLURM holds a requeued job until a begin time about two minutes on; let it start as
+        // soon as the stopped step's slurmstepd has exited (a new step 0 of the same job
+        // cannot launch while the old one is still cleaning up).
+        deadline = Date().addingTimeInterval(120)
+        var released = false
+        while Date() < deadline && !released {
+            let fields = jobFields(jobId)
+            let oldStep = runProcess("/usr/bin/pgrep", ["-f", "slurmstepd: \\[\(jobId)\\.0\\]"], timeout: 10)
+            if fields["JobState"] == "PENDING" && (Int(fields["Restarts"] ?? "") ?? 0) >= 1 && oldStep.status == 1 {
+                let update = slurm("scontrol", ["update", "JobId=\(jobId)", "StartTime=now"])
+                XCTAssertEqual(update.status, 0, update.output)
+                released = true
+            } else if let state = fields["JobState"], ["COMPLETED", "FAILED", "CANCELLED", "TIMEOUT"].contains(state) {
+                break
+            }
+            usleep(200_000)
+        }
+        XCTAssertTrue(released, "job \(jobId) was not requeued: \(jobFields(jobId))\n\(log())")
+        guard let job = waitForJob(jobId, output: outputFile, timeout: 240) else { return }
+        let text = log()
+        let context = "job \(jobId): \(job["JobState"] ?? "?") \(job["ExitCode"] ?? "?")\n--- \(outputFile)\n\(text)"
+        XCTAssertEqual(job["JobState"], "COMPLETED", context + "\n" + daemonLogs())
+        XCTAssertEqual(job["ExitCode"], "0:0", context)
+        XCTAssertEqual(job["Restarts"], "1", context)
+        for line in ["lockstep: stopped by SIGTERM after step", "exit code 75",
+                     "train.sbatch: training checkpointed and stopped (exit 75); requeueing job \(jobId)",
+                     "train.sbatch: job \(jobId) (restart 1)", "resuming from latest", "lockstep: note: resuming from ",
+                     "done: \(steps) steps"] {
+            XCTAssertTrue(text.contains(line), "the job log lacks \"\(line)\"\n\(context)")
+        }
+        let summary = try Lockstep.summary(at: outputDir + "/summary.json")
+        XCTAssertEqual(summary["steps"] as? Int, steps, "\(summary)")
+        let checkpoint = try XCTUnwrap(summary["checkpoint"] as? [String: Any], "\(summary)")
+        XCTAssertTrue((checkpoint["resumed_from"] as? String ?? "").hasPrefix(outputDir + "/checkpoints/ckpt-"), "\(checkpoint)")
+    }
+
+    /// scale.sbatch on Configs/tiny.toml with 2 tasks: `lockstep scale --launcher srun` runs
+    /// worlds 1 and 2 as job steps, and the job completes with the whole report written.
+    func testScaleBatchJobWritesTheReport() throws {
+        guard Self.startFailure.isEmpty else { return }  // setUp has failed the test
+        let outputDir = Self.clusterDir + "/scale-out"
+        let output = Self.clusterDir + "/scale-%j.out"
+        let submit = slurm("sbatch", ["--parsable", "--ntasks=2", "--output=\(output)",
+                                      Lockstep.path("scripts/slurm/scale.sbatch")],
+                           // In the environment rather than --export, which splits values at commas.
+                           extra: ["CONFIG": "Configs/tiny.toml", "RANKS": "1,2", "OUTPUT_DIR": outputDir,
+                                   "SCALE_ARGS": "--set train.steps=40"])
+        let jobId = String(submit.stdout.split(separator: ";").first ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        guard submit.status == 0, Int(jobId) != nil else {
+            return XCTFail("sbatch printed no job id\n\(submit.output)\n\(daemonLogs())")
+        }
+        let outputFile = output.replacingOccurrences(of: "%j", with: jobId)
+        guard let job = waitForJob(jobId, output: outputFile, timeout: 300) else { return }
+        let text = (try? String(contentsOfFile: outputFile, encoding: .utf8)) ?? ""
+        let context = "job \(jobId): \(job["JobState"] ?? "?") \(job["ExitCode"] ?? "?")\n--- \(outputFile)\n\(text)"
+        XCTAssertEqual(job["JobState"], "COMPLETED", context + "\n" + daemonLogs())
+        XCTAssertEqual(job["ExitCode"], "0:0", context)
+        // One srun per world, each a step of this job.
+        XCTAssertTrue(text.contains("srun -n 1 --mpi=pmix"), context)
+        XCTAssertTrue(text.contains("srun -n 2 --mpi=pmix"), context)
+        XCTAssertTrue(text.contains("report: \(outputDir)/report.md"), context)
+
+        let report = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: outputDir + "/report.json")))
+                                   as? [String: Any], "report.json of job \(jobId)")
+        XCTAssertEqual(report["launcher"] as? String, "srun", "\(report)")
+        let runs = try XCTUnwrap(report["runs"] as? [[String: Any]], "runs in report.json")
+        XCTAssertEqual(runs.compactMap { $0["world"] as? Int }, [1, 2])
+        XCTAssertEqual(runs.compactMap { $0["status"] as? String }, ["ok", "ok"], "\(runs)")
+        for run in runs {
+            let summary = try XCTUnwrap(run["summary"] as? [String: Any], "a summary for world \(run["world"] ?? "?")")
+            XCTAssertEqual(summary["slurm_job_id"] as? String, jobId, "the runs are steps of the batch job")
+            XCTAssertEqual(summary["steps"] as? Int, 40)
+        }
+        let markdown = try String(contentsOfFile: outputDir + "/report.md", encoding: .utf8)
+        let charts = (try FileManager.default.contentsOfDirectory(atPath: outputDir)).filter { $0.hasSuffix(".svg") }
+        XCTAssertGreaterThanOrEqual(charts.count, 3, "throughput, efficiency and breakdown charts: \(charts)")
+        for chart in charts {
+            XCTAssertTrue(markdown.contains("(\(chart))"), "report.md links \(chart)")
+        }
     }
 
     /// srun with PMI-2: Open MPI here speaks PMIx only, so every rank stops in MPI_Init with
