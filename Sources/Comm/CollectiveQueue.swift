@@ -30,6 +30,7 @@ final class CollectiveQueue: @unchecked Sendable {
 
     private static let capacity = 1024
     private let progress: Progress
+    private let pacing: WaitPacing
     /// Runs one all-reduce to completion (on the communication thread).
     private let run: (UnsafeMutableBufferPointer<Float>) throws(CommError) -> Void
     /// Starts a non-blocking MPI all-reduce (test mode).
@@ -43,10 +44,11 @@ final class CollectiveQueue: @unchecked Sendable {
     private var workDone = pthread_cond_t()
     private var thread: Thread?
 
-    init(progress: Progress,
+    init(progress: Progress, pacing: WaitPacing,
          run: @escaping (UnsafeMutableBufferPointer<Float>) throws(CommError) -> Void,
          issue: ((UnsafeMutableBufferPointer<Float>, UnsafeMutablePointer<MPI_Request?>) throws(CommError) -> Void)?) {
         self.progress = progress
+        self.pacing = pacing
         self.run = run
         self.issue = issue
         pthread_mutex_init(&mutex, nil)
@@ -111,9 +113,11 @@ final class CollectiveQueue: @unchecked Sendable {
         if progress == .test {
             try testInOrder(upTo: ticket, blocking: true)
         } else {
-            pthread_mutex_lock(&mutex)
-            while !slots[ticket % CollectiveQueue.capacity].done { pthread_cond_wait(&workDone, &mutex) }
-            pthread_mutex_unlock(&mutex)
+            pacing.awaiting {
+                pthread_mutex_lock(&mutex)
+                while !slots[ticket % CollectiveQueue.capacity].done { pthread_cond_wait(&workDone, &mutex) }
+                pthread_mutex_unlock(&mutex)
+            }
         }
         pthread_mutex_lock(&mutex)
         let error = slots[ticket % CollectiveQueue.capacity].error
@@ -150,6 +154,7 @@ final class CollectiveQueue: @unchecked Sendable {
 
     /// The communication thread: runs submitted all-reduces in order until shut down.
     private func serve() {
+        pacing.adoptCurrentThread()
         pthread_mutex_lock(&mutex)
         while true {
             while finished == submitted && !stopping { pthread_cond_wait(&workAvailable, &mutex) }

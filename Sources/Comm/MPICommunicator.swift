@@ -22,15 +22,16 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
     private let hierarchy: HierarchicalGroups
     private var queue: CollectiveQueue!
     private let scratch = Scratch()
+    private let pacing: WaitPacing
 
     /// Sets up the communicators. MPI must be initialised (`MPIRuntime.initialize`).
     /// - Parameter progress: how started all-reduces progress; `.test` needs the `mpi` algorithm.
     public init(options: AllReduceOptions, progress: ProgressMode = .thread) throws(CommError) {
         self.options = options
+        pacing = WaitPacing(sleepMicroseconds: options.pollMicroseconds)
         let worldComm = lockstep_comm_world()!
         control = try MPICommunicator.duplicate(worldComm)
-        world = try PeerGroup(comm: MPICommunicator.duplicate(worldComm), pollMicroseconds: options.pollMicroseconds,
-                              scratch: scratch)
+        world = try PeerGroup(comm: MPICommunicator.duplicate(worldComm), pacing: pacing, scratch: scratch)
         rank = world.rank
         size = world.size
 
@@ -42,14 +43,13 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
             try MPIRuntime.check(MPI_Comm_split_type(worldComm, lockstep_comm_type_shared(), Int32(rank), lockstep_info_null(),
                                                      &nodeComm), "MPI_Comm_split_type (MPI_COMM_TYPE_SHARED)")
         }
-        let node = try PeerGroup(comm: nodeComm!, pollMicroseconds: options.pollMicroseconds, scratch: scratch)
+        let node = try PeerGroup(comm: nodeComm!, pacing: pacing, scratch: scratch)
         localRank = node.rank
         localSize = node.size
         var leaderComm: MPI_Comm? = nil
         try MPIRuntime.check(MPI_Comm_split(worldComm, localRank == 0 ? 0 : lockstep_undefined(), Int32(rank), &leaderComm),
                              "MPI_Comm_split (node leaders)")
-        let leaders = localRank == 0 ? try PeerGroup(comm: leaderComm!, pollMicroseconds: options.pollMicroseconds,
-                                                     scratch: scratch) : nil
+        let leaders = localRank == 0 ? try PeerGroup(comm: leaderComm!, pacing: pacing, scratch: scratch) : nil
         hierarchy = HierarchicalGroups(node: node, leaders: leaders)
         // Every leader knows the node count; the others learn it from their leader.
         var nodes = Int64(leaders?.size ?? 0)
@@ -67,7 +67,7 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
         }
         let data = world.comm
         queue = CollectiveQueue(
-            progress: progress == .thread ? .thread : .test,
+            progress: progress == .thread ? .thread : .test, pacing: pacing,
             run: { [unowned self] (buffer) throws(CommError) in try self.sumFloats(buffer) },
             issue: { (buffer, request) throws(CommError) in
                 try MPIRuntime.check(MPI_Iallreduce(lockstep_in_place(), buffer.baseAddress, Int32(buffer.count),
@@ -165,7 +165,7 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
         var done: Int32 = 0
         while done == 0 {
             try MPIRuntime.check(MPI_Test(&request, &done, nil), what)
-            if done == 0 { usleep(UInt32(options.pollMicroseconds)) }
+            if done == 0 { pacing.pause() }
         }
     }
 

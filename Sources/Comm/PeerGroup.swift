@@ -7,21 +7,21 @@ struct PeerGroup {
     let comm: MPI_Comm
     let rank: Int
     let size: Int
-    /// 0: wait in MPI (spinning); n > 0: test, then sleep n µs, until done.
-    let pollMicroseconds: Int
+    /// When waits rest and when they spin.
+    let pacing: WaitPacing
     /// Scratch memory for receives and encodes, owned by the communicator.
     let scratch: Scratch
 
     private static let tag: Int32 = 17
 
-    init(comm: MPI_Comm, pollMicroseconds: Int, scratch: Scratch) throws(CommError) {
+    init(comm: MPI_Comm, pacing: WaitPacing, scratch: Scratch) throws(CommError) {
         var r: Int32 = 0, s: Int32 = 0
         try MPIRuntime.check(MPI_Comm_rank(comm, &r), "MPI_Comm_rank")
         try MPIRuntime.check(MPI_Comm_size(comm, &s), "MPI_Comm_size")
         self.comm = comm
         rank = Int(r)
         size = Int(s)
-        self.pollMicroseconds = pollMicroseconds
+        self.pacing = pacing
         self.scratch = scratch
     }
 
@@ -47,7 +47,7 @@ struct PeerGroup {
 
     private func wait(_ requests: UnsafeMutablePointer<MPI_Request?>, _ count: Int32, _ what: StaticString,
                       step: Int) throws(CommError) {
-        if pollMicroseconds <= 0 {
+        if pacing.sleepMicroseconds <= 0 {
             try MPIRuntime.check(MPI_Waitall(count, requests, nil), "MPI_Waitall (\(what), step \(step))")
             return
         }
@@ -55,7 +55,7 @@ struct PeerGroup {
         while true {
             try MPIRuntime.check(MPI_Testall(count, requests, &done, nil), "MPI_Testall (\(what), step \(step))")
             if done != 0 { return }
-            usleep(UInt32(pollMicroseconds))
+            pacing.pause()
         }
     }
 }

@@ -1,4 +1,5 @@
 import Comm
+import Tensor
 import Foundation
 
 /// An nccl-tests style all-reduce benchmark, and a check that every algorithm sums exactly.
@@ -45,8 +46,9 @@ public enum AllReduceBenchmark {
             world = comm.size
             for bytes in sizes {
                 let count = max(bytes / MemoryLayout<Float>.stride, 1)
-                let buffer = UnsafeMutableBufferPointer<Float>.allocate(capacity: count)
-                defer { buffer.deallocate() }
+                // Tensor storage, as training's gradients are: large buffers on huge pages.
+                let storage = TensorStorage(count: count)
+                let buffer = UnsafeMutableBufferPointer(start: storage.base, count: count)
                 var correct: Bool?
                 if verify {
                     correct = try check(comm, buffer, integers: true) && check(comm, buffer, integers: false)

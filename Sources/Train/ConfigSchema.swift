@@ -83,7 +83,7 @@ enum ConfigSchema {
         ConfigKey("comm.compression", .string(choices: ["none", "fp16", "bf16"]), .string("none")),
         ConfigKey("comm.ranks_per_node", .int, .int(0), .nonNegative),
         ConfigKey("comm.progress", .string(choices: ["thread", "test"]), .string("thread")),
-        ConfigKey("comm.poll_us", .int, .int(0), .nonNegative),
+        ConfigKey("comm.poll_us", .int, .int(10), .nonNegative),
         ConfigKey("comm.timeout_s", .double, .double(300), .positive),
 
         // Checkpoints; an empty checkpoint.dir writes none.

@@ -144,7 +144,7 @@ public final class Trainer {
         } else {
             exact = nil
         }
-        sharded = settings.shardedOptimizer && comm.size > 1 && exact == nil
+        sharded = settings.shardedOptimizer && comm.size > 1
         if sharded {
             optimizer.updateRange = shard(of: comm.rank, count: model.parameters.totalCount, ranks: comm.size)
         }

@@ -121,6 +121,9 @@ public struct TrainingConfig: Sendable {
         if train.deterministic && compression != .none {
             throw ConfigError("\(at): train.deterministic = true sums gradients exactly, so it refuses comm.compression = \"\(compression.rawValue)\"; set comm.compression = \"none\"")
         }
+        if train.deterministic && shardedOptimizer {
+            throw ConfigError("\(at): train.deterministic = true sums whole gradient buffers exactly, so it refuses optimizer.sharded = true; set one of them false")
+        }
         comm = CommSettings(
             allReduce: AllReduceOptions(algorithm: algorithm, compression: compression,
                                         ranksPerNode: c.int("comm.ranks_per_node"), pollMicroseconds: c.int("comm.poll_us")),

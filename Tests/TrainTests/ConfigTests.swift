@@ -59,6 +59,8 @@ final class ConfigTests: XCTestCase {
                     #"c.toml: comm.compression = "fp16" needs one of Lockstep's algorithms (ring, rhd, hierarchical or auto); MPI_Allreduce sums fp32 only"#)
         expectError(minimal, ["train.deterministic=true", "comm.compression=bf16"],
                     #"c.toml: train.deterministic = true sums gradients exactly, so it refuses comm.compression = "bf16"; set comm.compression = "none""#)
+        expectError(minimal, ["train.deterministic=true", "optimizer.sharded=true"],
+                    "c.toml: train.deterministic = true sums whole gradient buffers exactly, so it refuses optimizer.sharded = true; set one of them false")
         expectError(minimal.replacingOccurrences(of: #"dataset = "synthetic""#, with: #"dataset = "fashion-mnist""#), [],
                     "c.toml: model.input is [1, 4, 4] but fashion-mnist images are [1, 28, 28]")
     }
