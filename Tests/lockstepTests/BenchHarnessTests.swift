@@ -117,4 +117,33 @@ final class BenchHarnessTests: XCTestCase {
         let synthetic = Lockstep.run(["bench", "compare", "--config", Lockstep.path("Configs/tiny.toml")], timeout: 60)
         assertFailed(synthetic, code: 2, contains: ["the PyTorch reference reads fashion-mnist only"], "tiny.toml")
     }
+
+    /// scripts/bench/allreduce, once: Lockstep's ring and mpi4py's MPI_Allreduce alternate under
+    /// mpirun -np 2, and the table and summary give each size a busbw and a ratio made of them.
+    func testAllReduceComparisonScript() throws {
+        let dir = Lockstep.temporaryDirectory("allreduce-compare")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let result = runProcess(Lockstep.path("scripts/bench/allreduce"), ["--reps", "1", "--algorithms", "ring", "--out", dir],
+                                environment: Lockstep.environment.merging(["LOCKSTEP_BIN": Lockstep.binary]) { $1 }, timeout: 300)
+        assertSucceeded(result, "scripts/bench/allreduce --reps 1")
+        let summary = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/summary.json")))
+                                    as? [String: Any])
+        XCTAssertEqual(summary["world"] as? Int, 2)
+        let rows = try XCTUnwrap(summary["rows"] as? [[String: Any]])
+        let sizes = [4 << 10, 64 << 10, 1 << 20, 4 << 20, 16 << 20, 64 << 20]
+        for system in ["lockstep ring", "mpi4py"] {
+            XCTAssertEqual(rows.filter { $0["system"] as? String == system }.compactMap { $0["bytes"] as? Int }.sorted(), sizes, system)
+        }
+        func number(_ row: [String: Any], _ key: String) -> Double { (row[key] as? NSNumber)?.doubleValue ?? .nan }
+        for size in sizes {
+            let ours = try XCTUnwrap(rows.first { $0["system"] as? String == "lockstep ring" && $0["bytes"] as? Int == size })
+            let theirs = try XCTUnwrap(rows.first { $0["system"] as? String == "mpi4py" && $0["bytes"] as? Int == size })
+            XCTAssertGreaterThan(number(ours, "busbw_median"), 0, "\(size) bytes")
+            XCTAssertEqual(number(ours, "ratio_to_mpi4py"), number(ours, "busbw_median") / number(theirs, "busbw_median"),
+                           accuracy: 1e-9, "\(size) bytes")
+        }
+        let table = try String(contentsOfFile: dir + "/table.md", encoding: .utf8)
+        XCTAssertEqual(table.split(separator: "\n").filter { $0.hasPrefix("| ") && ($0.contains("MiB |") || $0.contains("KiB |")) }.count,
+                       2 * sizes.count, table)
+    }
 }
