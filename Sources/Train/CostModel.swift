@@ -108,20 +108,32 @@ public enum CostModel {
         return levels
     }
 
-    /// The time (s) of `steps` for a buffer of `n` bytes.
-    public static func time(_ steps: [Step], bytes n: Double, intra: LinkCost, inter: LinkCost?, gamma: Double) -> Double {
-        var total = 0.0
+    /// Where an all-reduce's time goes (s): steps inside a node, steps between nodes (a step
+    /// on both kinds of link counts where it is slower), and the reductions.
+    public struct Parts: Sendable, Equatable {
+        public var intra = 0.0, inter = 0.0, reduce = 0.0
+        public var total: Double { intra + inter + reduce }
+    }
+
+    /// The time of `steps` for a buffer of `n` bytes, by part.
+    public static func parts(_ steps: [Step], bytes n: Double, intra: LinkCost, inter: LinkCost?, gamma: Double) -> Parts {
+        var parts = Parts()
         for s in steps {
             let i = intra.alpha(s.bytes) + s.bytes * intra.beta(n)
             let e = inter.map { $0.alpha(s.bytes) + s.bytes * s.flows * $0.beta(n) } ?? i
-            let link = switch s.link {
-            case .intra: i
-            case .inter: e
-            case .both: max(i, e)
+            switch s.link {
+            case .intra: parts.intra += s.count * i
+            case .inter: parts.inter += s.count * e
+            case .both: if e > i { parts.inter += s.count * e } else { parts.intra += s.count * i }
             }
-            total += s.count * (link + s.reduced * gamma)
+            parts.reduce += s.count * s.reduced * gamma
         }
-        return total
+        return parts
+    }
+
+    /// The time (s) of `steps` for a buffer of `n` bytes.
+    public static func time(_ steps: [Step], bytes n: Double, intra: LinkCost, inter: LinkCost?, gamma: Double) -> Double {
+        parts(steps, bytes: n, intra: intra, inter: inter, gamma: gamma).total
     }
 
     /// One kind of link: a time per message and a time per byte.

@@ -146,6 +146,7 @@ public enum ScalingMarkdown {
         md.append("")
         md.append("</details>")
         md.append("")
+        md += nodeSplitSection(fit)
         guard let p = report.projection else { return md }
         for network in p.networks {
             let file = "projection-\(ScalingCharts.fileSafe(network.name)).svg"
@@ -180,6 +181,29 @@ public enum ScalingMarkdown {
         var model = "Step model: data \(T.ms(s.dataMs)) + forward \(T.ms(s.forwardMs)) + backward \(T.ms(s.backwardMs)) (at \(T.number(s.batchPerRank)) samples per rank, scaled with the per-rank batch) + optimizer \(T.ms(s.optimizerMs)) + other \(T.ms(p.otherMs)), measured at \(T.ranks(p.baselineWorld)); plus the exposed part of \(s.bucketBytes.count) bucket all-reduce\(s.bucketBytes.count == 1 ? "" : "s") (\(T.bytes(s.gradientBytes)) of gradients) run in order by one communication thread, at overlap efficiency ω = \(T.fixed(s.overlap, 2)) (\(s.overlapSource)); plus a 16-byte agreement all-reduce per step."
         if !p.notes.isEmpty { model += " Notes: " + p.notes.joined(separator: "; ") + "." }
         md.append(model)
+        md.append("")
+        return md
+    }
+
+    /// For benchmarks that spanned several nodes: each algorithm's measured time split by the
+    /// fitted model into its steps inside a node, between nodes, and its reductions.
+    static func nodeSplitSection(_ fit: CostModelFit) -> [String] {
+        let spanning = fit.points.filter { $0.nodes > 1 }
+        guard !spanning.isEmpty else { return [] }
+        var md = ["### Inside a node and between nodes", ""]
+        md.append("The measurements across \(T.list(Set(spanning.map(\.nodes)).sorted().map(String.init))) nodes, split by each algorithm's fit into the steps that stay inside a node (shared memory), the steps that cross the network, and the reductions. Where the share between nodes is high, the network limits the algorithm; hierarchical keeps all but its leaders' steps inside the nodes.")
+        md.append("")
+        md.append("| algorithm | ranks (nodes) | bytes | measured µs | model µs | inside nodes µs | between nodes µs | reduce µs | between nodes |")
+        md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+        for point in spanning {
+            guard let algorithm = CostModel.Algorithm(rawValue: point.algorithm) else { continue }
+            let parameters = fit.parameters(algorithm)
+            guard let intra = parameters.intra, let inter = parameters.inter else { continue }
+            let n = Double(point.bytes)
+            let steps = CostModel.steps(algorithm, p: point.world, perNode: (point.world + point.nodes - 1) / point.nodes, bytes: n)
+            let parts = CostModel.parts(steps, bytes: n, intra: intra, inter: inter, gamma: fit.gamma.at(n))
+            md.append("| \(point.algorithm) | \(point.world) (\(point.nodes)) | \(T.bytes(n)) | \(T.number(point.measuredUs)) | \(T.number(parts.total * 1e6)) | \(T.number(parts.intra * 1e6)) | \(T.number(parts.inter * 1e6)) | \(T.number(parts.reduce * 1e6)) | \(T.percent(parts.total > 0 ? parts.inter / parts.total : 0)) |")
+        }
         md.append("")
         return md
     }

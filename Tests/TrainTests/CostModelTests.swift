@@ -35,6 +35,28 @@ final class CostModelTests: XCTestCase {
         XCTAssertEqual(time(.ring, p: 1, perNode: 1, n: 1e6), 0)
     }
 
+    /// The split by link: all of it inside the node on one node; across 4 nodes of 2, the
+    /// hierarchical algorithm's leaders' steps cross the network and its tree stays inside, and
+    /// the parts always add up to the time.
+    func testPartsSplitTheTimeByLink() {
+        let net = CostModel.LinkCost(gbps: 10, latencyUs: 20)
+        let n = 4_194_304.0
+        let one = CostModel.parts(CostModel.steps(.ring, p: 4, perNode: 4, bytes: n), bytes: n, intra: intra, inter: net, gamma: gamma)
+        XCTAssertEqual(one.inter, 0)
+        XCTAssertEqual(one.intra, 6 * 2e-6 + 2 * n * 3 / 4 * 0.5e-9, accuracy: 1e-15)
+        XCTAssertEqual(one.reduce, n * 3 / 4 * gamma, accuracy: 1e-15)
+        for algorithm in CostModel.Algorithm.allCases {
+            let steps = CostModel.steps(algorithm, p: 8, perNode: 2, bytes: n)
+            let parts = CostModel.parts(steps, bytes: n, intra: intra, inter: net, gamma: gamma)
+            XCTAssertEqual(parts.total, CostModel.time(steps, bytes: n, intra: intra, inter: net, gamma: gamma), accuracy: 1e-15,
+                           algorithm.rawValue)
+            XCTAssertGreaterThan(parts.inter, 0, algorithm.rawValue)
+        }
+        let tree = CostModel.parts(CostModel.steps(.hierarchical, p: 8, perNode: 2, bytes: n), bytes: n, intra: intra, inter: net,
+                                   gamma: gamma)
+        XCTAssertEqual(tree.intra, 2 * (2e-6 + n * 0.5e-9), accuracy: 1e-15, "one reduce and one broadcast level inside each node")
+    }
+
     func testAcrossNodes() {
         let net = CostModel.LinkCost(gbps: 25, latencyUs: 20)
         XCTAssertEqual(net.beta(1), 8 / 25e9, accuracy: 1e-24)
