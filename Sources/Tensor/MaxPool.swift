@@ -44,36 +44,56 @@ public func maxPoolForward(_ x: Tensor, batch: Int, geometry g: ConvGeometry, in
     }
 }
 
-/// The common 2×2, stride 2, unpadded window, with the same tie and NaN rules, unrolled.
+/// The common 2×2, stride 2, unpadded window, with the same tie and NaN rules. Each output row
+/// is first pooled by plain comparisons, which vectorise (NaN never wins one), while the
+/// largest magnitude bits of its inputs are noted; the rare row whose inputs hold a NaN is then
+/// pooled again window by window with PyTorch's rule that NaN wins.
 private func maxPool2x2(_ src: UnsafeMutablePointer<Float>, planes: Int, height: Int, width: Int,
                         into dst: UnsafeMutablePointer<Float>, argmax arg: UnsafeMutablePointer<Int32>) {
     let oh = height / 2, ow = width / 2
+    let w = Int32(truncatingIfNeeded: width)
     for plane in 0..<planes {
         let image = src + plane * height * width
-        let out = dst + plane * oh * ow
-        let idx = arg + plane * oh * ow
         for yo in 0..<oh {
-            let top = 2 * yo * width
-            let r0 = image + top, r1 = r0 + width
+            let r0 = image + 2 * yo * width, r1 = r0 + width
+            let out = dst + (plane * oh + yo) * ow, idx = arg + (plane * oh + yo) * ow
+            let top = Int32(truncatingIfNeeded: 2 * yo * width)
+            var magnitudes: UInt32 = 0
             for xo in 0..<ow {
                 let j = 2 * xo
                 let a = r0[j], b = r0[j + 1], c = r1[j], d = r1[j + 1]
-                // Branch-free: each later element wins if greater, or if NaN.
-                var best = a
-                var at = top + j
-                let takeB = b > best || b.isNaN
-                best = takeB ? b : best
-                at = takeB ? top + j + 1 : at
-                let takeC = c > best || c.isNaN
-                best = takeC ? c : best
-                at = takeC ? top + width + j : at
-                let takeD = d > best || d.isNaN
-                best = takeD ? d : best
-                at = takeD ? top + width + j + 1 : at
-                out[yo * ow + xo] = best
-                idx[yo * ow + xo] = Int32(truncatingIfNeeded: at)
+                magnitudes = max(magnitudes, max(max(a.bitPattern, b.bitPattern), max(c.bitPattern, d.bitPattern)) & 0x7FFF_FFFF)
+                let first = top &+ Int32(truncatingIfNeeded: j)
+                var best = a, at = first
+                if b > best { best = b; at = first &+ 1 }
+                if c > best { best = c; at = first &+ w }
+                if d > best { best = d; at = first &+ w &+ 1 }
+                out[xo] = best
+                idx[xo] = at
+            }
+            if magnitudes > Float.infinity.bitPattern { poolRowWithNaN(r0, r1, top: top, width: w, outputs: ow, into: out, argmax: idx) }
+        }
+    }
+}
+
+/// One output row of 2×2 pooling where NaN wins: each later element wins if greater, or if NaN.
+private func poolRowWithNaN(_ r0: UnsafeMutablePointer<Float>, _ r1: UnsafeMutablePointer<Float>, top: Int32, width: Int32,
+                            outputs: Int, into out: UnsafeMutablePointer<Float>, argmax idx: UnsafeMutablePointer<Int32>) {
+    for xo in 0..<outputs {
+        let j = 2 * xo
+        let first = top &+ Int32(truncatingIfNeeded: j)
+        var best = r0[j], at = first
+        func consider(_ v: Float, _ index: Int32) {
+            if v > best || v.isNaN {
+                best = v
+                at = index
             }
         }
+        consider(r0[j + 1], first &+ 1)
+        consider(r1[j], first &+ width)
+        consider(r1[j + 1], first &+ width &+ 1)
+        out[xo] = best
+        idx[xo] = at
     }
 }
 

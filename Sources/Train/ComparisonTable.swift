@@ -13,6 +13,9 @@ public enum ComparisonTable {
             lines.append("time to \(percent(t.accuracy)) test accuracy: evaluating \(when), evaluation included, at most \(t.maxEpochs) epoch\(t.maxEpochs == 1 ? "" : "s")")
         }
         lines.append("\(report.machine.cpuModel), \(report.machine.cores) cores; mpirun --bind-to core, one thread per rank")
+        // Both systems are started with this process's environment, OPENBLAS_CORETYPE included:
+        // the same OpenBLAS kernels serve Lockstep's GEMMs and PyTorch's.
+        lines.append("OpenBLAS for both: \(report.machine.openBLAS)")
         if !report.complete {
             lines.append("INCOMPLETE: \(report.runs.count) of \(report.plannedRuns) runs")
         }
