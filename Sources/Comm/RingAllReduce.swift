@@ -27,11 +27,7 @@ extension PeerGroup {
         let owned = PeerGroup.shard((rank + 1) % p, count: n, parts: p)
         if p == 1 || n == 0 { return owned }
         let base = buffer.baseAddress!
-        let largest = (n + p - 1) / p
-        let wireSize = MemoryLayout<F.Wire>.stride
-        let raw = scratch.reserve(2 * largest * wireSize + 64)
-        let received = raw.bindMemory(to: F.Wire.self, capacity: largest)
-        let encoded = (raw + largest * wireSize).bindMemory(to: F.Wire.self, capacity: largest)
+        let (received, encoded) = ringScratch(count: n, format)
         let right = (rank + 1) % p, left = (rank + p - 1) % p
         for s in 0..<(p - 1) {
             let send = PeerGroup.shard((rank - s + 2 * p) % p, count: n, parts: p)
@@ -51,17 +47,23 @@ extension PeerGroup {
         return owned
     }
 
+    /// Scratch for one shard on the wire: where a received shard lands, and where an outgoing
+    /// one is encoded.
+    private func ringScratch<F: WireFormat>(count n: Int, _ format: F.Type)
+        -> (received: UnsafeMutablePointer<F.Wire>, encoded: UnsafeMutablePointer<F.Wire>) {
+        let largest = (n + size - 1) / size, wireSize = MemoryLayout<F.Wire>.stride
+        let raw = scratch.reserve(2 * largest * wireSize + 64)
+        return (raw.bindMemory(to: F.Wire.self, capacity: largest),
+                (raw + largest * wireSize).bindMemory(to: F.Wire.self, capacity: largest))
+    }
+
     /// The ring's allgather: passes every rank's shard (as `ringReduceScatter` assigned them)
     /// around the ring until every rank holds all of them.
     func ringAllGather<F: WireFormat>(_ buffer: UnsafeMutableBufferPointer<F.Element>, _ format: F.Type) throws(CommError) {
         let p = size, n = buffer.count
         if p == 1 || n == 0 { return }
         let base = buffer.baseAddress!
-        let largest = (n + p - 1) / p
-        let wireSize = MemoryLayout<F.Wire>.stride
-        let raw = scratch.reserve(2 * largest * wireSize + 64)
-        let received = raw.bindMemory(to: F.Wire.self, capacity: largest)
-        let encoded = (raw + largest * wireSize).bindMemory(to: F.Wire.self, capacity: largest)
+        let (received, encoded) = ringScratch(count: n, format)
         let right = (rank + 1) % p, left = (rank + p - 1) % p
         for s in 0..<(p - 1) {
             let send = PeerGroup.shard((rank + 1 - s + 2 * p) % p, count: n, parts: p)
