@@ -61,14 +61,18 @@ public struct MachineInfo: Codable, Equatable, Sendable {
     }
 
     /// The first "model name" of /proc/cpuinfo.
-    static func cpuModel() -> String {
-        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return "unknown" }
-        for line in text.split(separator: "\n") where line.hasPrefix("model name") {
+    static func cpuModel() -> String { cpuinfoField("model name") ?? "unknown" }
+
+    /// The value of the first processor's `name` line in /proc/cpuinfo (e.g. "flags"); nil
+    /// where there is no such file or line.
+    public static func cpuinfoField(_ name: String) -> String? {
+        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix(name) {
             if let colon = line.firstIndex(of: ":") {
                 return line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)
             }
         }
-        return "unknown"
+        return nil
     }
 
     /// Distinct (package, core) pairs among the online CPUs, from sysfs.

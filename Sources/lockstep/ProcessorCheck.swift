@@ -2,15 +2,13 @@ import Foundation
 import Tensor
 import Train
 
-/// What `lockstep` checks of the processor before anything else runs. This file is compiled
-/// for the baseline instruction set, unlike the kernels (see Package.swift).
+/// What `lockstep` checks of the processor before anything else runs. This file, and Train
+/// that it reads /proc/cpuinfo with, are compiled for the baseline instruction set, unlike the
+/// kernels (see Package.swift).
 enum ProcessorCheck {
     /// The `flags` of /proc/cpuinfo's first processor; nil where there is no such file.
     static func flags() -> Set<String>? {
-        guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") }),
-              let colon = line.firstIndex(of: ":") else { return nil }
-        return Set(line[line.index(after: colon)...].split(separator: " ").map(String.init))
+        MachineInfo.cpuinfoField("flags").map { Set($0.split(separator: " ").map(String.init)) }
     }
 
     /// On x86-64 the release kernels use AVX2, FMA and F16C: without them exit 1 with a line
