@@ -53,16 +53,7 @@ final class EmulatedSlurmTests: XCTestCase {
         guard submit.status == 0, Int(jobId) != nil else { return XCTFail("sbatch printed no job id\n\(submit.output)") }
         let log = output.replacingOccurrences(of: "%j", with: jobId)
 
-        var fields: [String: String] = [:]
-        let deadline = Date().addingTimeInterval(180)
-        while Date() < deadline {
-            fields = [:]
-            for token in client(cluster, ["scontrol", "show", "job", jobId]).stdout.split(whereSeparator: { $0 == " " || $0 == "\n" }) {
-                if let equals = token.firstIndex(of: "=") { fields[String(token[..<equals])] = String(token[token.index(after: equals)...]) }
-            }
-            if let state = fields["JobState"], !["PENDING", "CONFIGURING", "RUNNING", "COMPLETING"].contains(state) { break }
-            usleep(250_000)
-        }
+        let (fields, _) = SlurmJob.wait(timeout: 180) { SlurmJob.fields(client(cluster, ["scontrol", "show", "job", jobId]).stdout) }
         let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? "(no job log)"
         XCTAssertEqual(fields["JobState"], "COMPLETED", "job \(jobId): \(fields)\n--- \(log)\n\(text)")
         XCTAssertEqual(fields["ExitCode"], "0:0", text)

@@ -66,13 +66,7 @@ final class SlurmTests: XCTestCase {
 
     /// `scontrol show job ID` as its Key=Value fields.
     private func jobFields(_ id: String) -> [String: String] {
-        let show = slurm("scontrol", ["show", "job", id])
-        var fields: [String: String] = [:]
-        for token in show.stdout.split(whereSeparator: { $0 == " " || $0 == "\n" }) {
-            guard let equals = token.firstIndex(of: "=") else { continue }
-            fields[String(token[..<equals])] = String(token[token.index(after: equals)...])
-        }
-        return fields
+        SlurmJob.fields(slurm("scontrol", ["show", "job", id]).stdout)
     }
 
     /// The daemons' logs, for failure messages.
@@ -87,15 +81,8 @@ final class SlurmTests: XCTestCase {
     /// Polls `scontrol show job` until the job leaves PENDING, CONFIGURING, RUNNING and
     /// COMPLETING; nil (after a failure with the output and the logs) if `timeout` passes first.
     private func waitForJob(_ id: String, output: String, timeout: Double) -> [String: String]? {
-        let deadline = Date().addingTimeInterval(timeout)
-        var fields: [String: String] = [:]
-        while Date() < deadline {
-            fields = jobFields(id)
-            if let state = fields["JobState"], !["PENDING", "CONFIGURING", "RUNNING", "COMPLETING"].contains(state) {
-                return fields
-            }
-            usleep(250_000)
-        }
+        let (fields, ended) = SlurmJob.wait(timeout: timeout) { jobFields(id) }
+        if ended { return fields }
         let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? "(no output file)"
         XCTFail("job \(id) did not finish in \(Int(timeout)) s; last state \(fields["JobState"] ?? "unknown") "
             + "(\(fields["Reason"] ?? ""))\n--- \(output)\n\(text)\n\(daemonLogs())")
@@ -191,7 +178,7 @@ final class SlurmTests: XCTestCase {
                 let update = slurm("scontrol", ["update", "JobId=\(jobId)", "StartTime=now"])
                 XCTAssertEqual(update.status, 0, update.output)
                 released = true
-            } else if let state = fields["JobState"], ["COMPLETED", "FAILED", "CANCELLED", "TIMEOUT"].contains(state) {
+            } else if let state = fields["JobState"], !SlurmJob.activeStates.contains(state) {
                 break
             }
             usleep(200_000)
