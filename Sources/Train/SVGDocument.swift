@@ -13,6 +13,13 @@ struct SVGDocument {
         self.height = height
     }
 
+    /// Where a chart draws its data on this canvas: room on the left and below for the axis
+    /// labels, above for the title (and its note), and on the right for the legend.
+    func plotArea(hasNote: Bool) -> (left: Double, top: Double, width: Double, height: Double) {
+        let left = 84.0, right = 230.0, top = hasNote ? 62.0 : 46.0, bottom = 58.0
+        return (left, top, width - left - right, height - top - bottom)
+    }
+
     /// Text safe inside XML elements and attribute values.
     static func escape(_ s: String) -> String {
         var out = ""

@@ -44,8 +44,7 @@ public struct SVGLineChart: Sendable {
 
     public func svg() -> String {
         var d = SVGDocument(width: width, height: height)
-        let left = 84.0, right = 230.0, top = note == nil ? 46.0 : 62.0, bottom = 58.0
-        let plotW = width - left - right, plotH = height - top - bottom
+        let (left, top, plotW, plotH) = d.plotArea(hasNote: note != nil)
         let points = series.flatMap(\.points).filter { $0.x.isFinite && $0.y.isFinite && (x.scale == .linear || $0.x > 0) && (y.scale == .linear || $0.y > 0) }
         let xs = points.map(\.x), ys = points.map(\.y)
         let xl = x.layout(xs.min() ?? 1, xs.max() ?? 2), yl = y.layout(ys.min() ?? 0, ys.max() ?? 1)

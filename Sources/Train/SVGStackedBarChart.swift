@@ -40,8 +40,7 @@ public struct SVGStackedBarChart: Sendable {
 
     public func svg() -> String {
         var d = SVGDocument(width: width, height: height)
-        let left = 84.0, right = 230.0, top = note == nil ? 46.0 : 62.0, bottom = 58.0
-        let plotW = width - left - right, plotH = height - top - bottom
+        let (left, top, plotW, plotH) = d.plotArea(hasNote: note != nil)
         let totals = categories.indices.map { i in parts.reduce(0) { $0 + max($1.values[safe: i] ?? 0, 0) } }
         var axis = y
         axis.includeZero = true
