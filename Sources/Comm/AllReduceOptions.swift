@@ -7,7 +7,8 @@ public struct AllReduceOptions: Sendable, Equatable {
     /// MPI_Comm_split_type(MPI_COMM_TYPE_SHARED)).
     public var ranksPerNode: Int
     /// How the communication thread waits on a transfer: 0 spins in MPI, as blocking MPI
-    /// calls do; n > 0 tests and sleeps n µs between tests, leaving the core to compute.
+    /// calls do; n > 0 tests and sleeps n µs between tests while nobody waits for it, leaving
+    /// the core to compute (see WaitPacing).
     public var pollMicroseconds: Int
 
     public init(algorithm: AllReduceAlgorithm = .auto, compression: Compression = .none, ranksPerNode: Int = 0,

@@ -154,7 +154,7 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
 
     private func nativeAllReduce<E>(_ buffer: UnsafeMutableBufferPointer<E>, datatype: MPI_Datatype) throws(CommError) {
         let what = "MPI_Allreduce (\(buffer.count) elements)"
-        if options.pollMicroseconds <= 0 {
+        if pacing.sleepMicroseconds <= 0 {
             try MPIRuntime.check(MPI_Allreduce(lockstep_in_place(), buffer.baseAddress, Int32(buffer.count), datatype,
                                                lockstep_op_sum(), world.comm), what)
             return
