@@ -55,19 +55,22 @@ final class CollectiveQueue: @unchecked Sendable {
         pthread_cond_init(&workAvailable, nil)
         pthread_cond_init(&workDone, nil)
         if progress == .thread {
-            let t = Thread { [unowned self] in self.serve() }
+            // The thread holds the queue until serve() returns, so a queue dropped right after
+            // it is made (an early error) cannot be freed under a thread that has not yet run.
+            let t = Thread { self.serve() }
             t.name = "lockstep-comm"
             t.start()
             thread = t
         }
     }
 
-    /// Stops the communication thread after the submitted work is done.
+    /// Stops the communication thread after the submitted work is done, and waits for it to
+    /// leave serve() (before MPI_Finalize).
     func shutdown() {
         pthread_mutex_lock(&mutex)
         stopping = true
         pthread_cond_broadcast(&workAvailable)
-        while progress == .thread && thread != nil && finished < submitted {
+        while progress == .thread && thread != nil {
             pthread_cond_wait(&workDone, &mutex)
         }
         pthread_mutex_unlock(&mutex)

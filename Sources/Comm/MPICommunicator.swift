@@ -68,7 +68,15 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
         let data = world.comm
         queue = CollectiveQueue(
             progress: progress == .thread ? .thread : .test, pacing: pacing,
-            run: { [unowned self] (buffer) throws(CommError) in try self.sumFloats(buffer) },
+            // Weak: a communicator dropped after an error, with all-reduces still queued,
+            // fails those instead of running them on a communicator being torn down.
+            run: { [weak self] (buffer) throws(CommError) in
+                guard let self else {
+                    throw CommError(operation: "all-reduce (\(buffer.count) floats)",
+                                    reason: "the communicator was closed with this all-reduce still queued")
+                }
+                try self.sumFloats(buffer)
+            },
             issue: { (buffer, request) throws(CommError) in
                 try MPIRuntime.check(MPI_Iallreduce(lockstep_in_place(), buffer.baseAddress, Int32(buffer.count),
                                                     lockstep_type_float(), lockstep_op_sum(), data, request),

@@ -85,7 +85,8 @@ public final class Watchdog: @unchecked Sendable {
             preconditionFailure("Watchdog: a world of one has no side channel")
         }
         self.channel = channel
-        let t = Thread { [unowned self] in
+        // The thread holds the watchdog until it stops watching.
+        let t = Thread {
             self.watch()
             self.stopped.signal()
         }

@@ -23,10 +23,12 @@ final class BadInputTests: XCTestCase {
         return path
     }
 
-    /// Runs `lockstep train` and checks the exit code and the one error line.
-    private func expectError(_ arguments: [String], code: Int32, contains expected: [String],
+    /// Runs `lockstep train` (under mpirun when `ranks` > 1) and checks the exit code and the
+    /// one error line.
+    private func expectError(_ arguments: [String], ranks: Int = 1, code: Int32, contains expected: [String],
                              file: StaticString = #filePath, line: UInt = #line) {
-        let result = Lockstep.run(["train", "--quiet"] + arguments, timeout: 60)
+        let result = ranks == 1 ? Lockstep.run(["train", "--quiet"] + arguments, timeout: 60)
+                                : Lockstep.mpirun(ranks, ["train", "--quiet"] + arguments, timeout: 60)
         XCTAssertEqual(result.status, code, result.output, file: file, line: line)
         let errorLines = result.stderr.split(separator: "\n").filter { $0.hasPrefix("lockstep: error:") }
         XCTAssertEqual(errorLines.count, 1, "expected one error line\n\(result.output)", file: file, line: line)
@@ -88,6 +90,17 @@ final class BadInputTests: XCTestCase {
         let layers = #"[{type="conv2d",in=1,out=32,kernel=3,padding=1},{type="relu"},{type="maxpool2d",kernel=2},{type="flatten"},{type="linear",in=3136,out=10}]"#
         expectError(["--config", Lockstep.path("Configs/fashion-cnn.toml"), "--set", "model.layers=\(layers)"], code: 2,
                     contains: ["model.layers: layer 5 (fc1, linear): in is 3136 but its input has 6272 features"])
+    }
+
+    /// A config error found once the ranks are connected ends every rank cleanly, even when
+    /// the communicator is dropped before its communication thread has started. Repeated,
+    /// because that start is a race.
+    func testBatchLargerThanEachRanksShardAtWorld8() {
+        for _ in 0..<4 {
+            expectError(["--config", Lockstep.path("Configs/tiny.toml"), "--set", "data.train_count=512",
+                         "--set", "train.batch=100"], ranks: 8, code: 2,
+                        contains: ["train.batch × accumulate = 100 per rank exceeds the 64 training samples each of 8 ranks gets per epoch"])
+        }
     }
 
     func testUnknownCommandLineOption() {
