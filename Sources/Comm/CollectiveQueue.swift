@@ -13,14 +13,18 @@ import Glibc
 /// - `test`: for the `mpi` algorithm, the main thread issues MPI_Iallreduce and tests the
 ///   oldest request between layers (through `test`), with no extra thread.
 ///
+/// Besides buffers to sum, the queue takes tasks (`CommTask`), which the thread runs in their
+/// turn; in test mode a task waits for the requests before it and runs at once.
+///
 /// Every rank submits the same buffers in the same order, so the thread's collectives match
-/// across ranks. Slots are preallocated: submitting allocates nothing.
+/// across ranks. Slots are preallocated: submitting a buffer allocates nothing.
 final class CollectiveQueue: @unchecked Sendable {
     enum Progress { case thread, test }
 
     private struct Slot {
         var base: UnsafeMutablePointer<Float>?
         var count = 0
+        var task: CommTask?
         var request: MPI_Request? = nil
         var done = false
         var error: CommError?
@@ -33,6 +37,8 @@ final class CollectiveQueue: @unchecked Sendable {
     private let pacing: WaitPacing
     /// Runs one all-reduce to completion (on the communication thread).
     private let run: (UnsafeMutableBufferPointer<Float>) throws(CommError) -> Void
+    /// Runs a task to completion (on the communication thread, or at once in test mode).
+    private let runTask: (CommTask) throws(CommError) -> Void
     /// Starts a non-blocking MPI all-reduce (test mode).
     private let issue: ((UnsafeMutableBufferPointer<Float>, UnsafeMutablePointer<MPI_Request?>) throws(CommError) -> Void)?
     private var slots = [Slot](repeating: Slot(), count: CollectiveQueue.capacity)
@@ -46,10 +52,12 @@ final class CollectiveQueue: @unchecked Sendable {
 
     init(progress: Progress, pacing: WaitPacing,
          run: @escaping (UnsafeMutableBufferPointer<Float>) throws(CommError) -> Void,
+         runTask: @escaping (CommTask) throws(CommError) -> Void,
          issue: ((UnsafeMutableBufferPointer<Float>, UnsafeMutablePointer<MPI_Request?>) throws(CommError) -> Void)?) {
         self.progress = progress
         self.pacing = pacing
         self.run = run
+        self.runTask = runTask
         self.issue = issue
         pthread_mutex_init(&mutex, nil)
         pthread_cond_init(&workAvailable, nil)
@@ -100,6 +108,33 @@ final class CollectiveQueue: @unchecked Sendable {
                 try issue!(buffer, request)
             }
         }
+        return CommRequest(queue: self, ticket: ticket)
+    }
+
+    func submit(_ task: @escaping CommTask) throws(CommError) -> CommRequest {
+        pthread_mutex_lock(&mutex)
+        precondition(submitted - finished < CollectiveQueue.capacity,
+                     "CollectiveQueue: more than \(CollectiveQueue.capacity) collectives in flight")
+        let ticket = submitted
+        let i = ticket % CollectiveQueue.capacity
+        slots[i] = Slot(task: task, start: MonotonicClock.nanoseconds())
+        submitted += 1
+        if progress == .thread {
+            pthread_cond_signal(&workAvailable)
+            pthread_mutex_unlock(&mutex)
+            return CommRequest(queue: self, ticket: ticket)
+        }
+        pthread_mutex_unlock(&mutex)
+        if ticket > 0 { try testInOrder(upTo: ticket - 1, blocking: true) }
+        var failure: CommError?
+        do { try runTask(task) } catch { failure = error }
+        pthread_mutex_lock(&mutex)
+        slots[i].task = nil
+        slots[i].error = failure
+        slots[i].done = true
+        slots[i].end = MonotonicClock.nanoseconds()
+        finished += 1
+        pthread_mutex_unlock(&mutex)
         return CommRequest(queue: self, ticket: ticket)
     }
 
@@ -164,12 +199,16 @@ final class CollectiveQueue: @unchecked Sendable {
             if finished == submitted && stopping { break }
             let i = finished % CollectiveQueue.capacity
             let buffer = UnsafeMutableBufferPointer(start: slots[i].base, count: slots[i].count)
+            let task = slots[i].task
             pthread_mutex_unlock(&mutex)
             let start = MonotonicClock.nanoseconds()
             var failure: CommError?
-            do { try run(buffer) } catch { failure = error }
+            do {
+                if let task { try runTask(task) } else { try run(buffer) }
+            } catch { failure = error }
             let end = MonotonicClock.nanoseconds()
             pthread_mutex_lock(&mutex)
+            slots[i].task = nil
             slots[i].start = start
             slots[i].end = end
             slots[i].error = failure

@@ -25,6 +25,11 @@ public protocol Communicator: AnyObject {
     /// Starts summing `buffer` over all ranks and returns at once; the buffer belongs to the
     /// communicator until the request completes.
     func startAllReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws(CommError) -> CommRequest
+    /// Starts `task` after every collective started before it, and returns at once. The task
+    /// runs its collectives through the `TaskCollectives` it is given, on the communication
+    /// thread (at once, before returning, in a world of one or with comm.progress = "test").
+    /// What it reads and writes belongs to it until the request completes.
+    func startTask(_ task: @escaping CommTask) throws(CommError) -> CommRequest
     /// Sums `buffer` over all ranks, but leaves the full sum only in this rank's shard, which
     /// it returns (the ring's reduce-scatter, with the configured compression). Rank r owns
     /// `shard(of: r, count:, ranks:)`; the rest of the buffer holds partial sums.
@@ -42,6 +47,25 @@ public protocol Communicator: AnyObject {
     func makeSideChannel() throws(CommError) -> SideChannel?
     /// Ends every rank of the job with `code`.
     func abort(code: Int32) -> Never
+}
+
+/// Work for the communication thread that mixes computation with collectives, such as
+/// deterministic mode's per-bucket exact sums (a max, a conversion, an Int64 sum).
+public typealias CommTask = (any TaskCollectives) throws(CommError) -> Void
+
+/// The blocking collectives a `CommTask` runs, in order with the all-reduces around it.
+public protocol TaskCollectives {
+    /// Sums `buffer` over all ranks, in place, with the configured algorithm.
+    func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Int64>) throws(CommError)
+    /// Sums `sums` over all ranks and leaves their Floats in `floats` (as many elements) on
+    /// every rank: each rank calls `convert` on the range of `sums` it holds summed, which
+    /// must write those elements of `floats`, and the Floats are then gathered. With the ring
+    /// the sums are reduce-scattered and only Floats travel back, half the bytes of an Int64
+    /// all-gather; the other algorithms sum all of `sums` and convert it whole.
+    func allReduceSum(_ sums: UnsafeMutableBufferPointer<Int64>, convertingInto floats: UnsafeMutableBufferPointer<Float>,
+                      _ convert: (Range<Int>) -> Void) throws(CommError)
+    /// The elementwise maximum of `values` over all ranks, in place.
+    func allReduceMax(_ values: UnsafeMutableBufferPointer<Double>) throws(CommError)
 }
 
 /// A reduction over control values.

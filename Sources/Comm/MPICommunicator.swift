@@ -77,6 +77,13 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
                 }
                 try self.sumFloats(buffer)
             },
+            runTask: { [weak self] (task) throws(CommError) in
+                guard let self else {
+                    throw CommError(operation: "communication task",
+                                    reason: "the communicator was closed with this task still queued")
+                }
+                try task(DataPath(owner: self))
+            },
             issue: { (buffer, request) throws(CommError) in
                 try MPIRuntime.check(MPI_Iallreduce(lockstep_in_place(), buffer.baseAddress, Int32(buffer.count),
                                                     lockstep_type_float(), lockstep_op_sum(), data, request),
@@ -134,6 +141,39 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
         try queue.submit(buffer)
     }
 
+    public func startTask(_ task: @escaping CommTask) throws(CommError) -> CommRequest {
+        try queue.submit(task)
+    }
+
+    /// A task's collectives: on the data communicator, from the thread that runs the queue.
+    private struct DataPath: TaskCollectives {
+        let owner: MPICommunicator
+
+        func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Int64>) throws(CommError) {
+            try owner.sum(buffer, Int64Wire.self, datatype: lockstep_type_int64())
+        }
+
+        func allReduceSum(_ sums: UnsafeMutableBufferPointer<Int64>, convertingInto floats: UnsafeMutableBufferPointer<Float>,
+                          _ convert: (Range<Int>) -> Void) throws(CommError) {
+            precondition(sums.count == floats.count, "allReduceSum: \(sums.count) sums for \(floats.count) floats")
+            // At two ranks halving-doubling exchanges the same halves as the ring, so auto's
+            // pick of it takes the ring's split form too.
+            let algorithm = owner.algorithm(forBytes: sums.count * MemoryLayout<Int64>.stride)
+            if owner.size > 1 && (algorithm == .ring || (algorithm == .rhd && owner.options.algorithm == .auto && owner.size == 2)) {
+                convert(try owner.world.ringReduceScatter(sums, Int64Wire.self))
+                try owner.world.ringAllGather(floats, Float32Wire.self)
+            } else {
+                try allReduceSum(sums)
+                convert(0..<sums.count)
+            }
+        }
+
+        func allReduceMax(_ values: UnsafeMutableBufferPointer<Double>) throws(CommError) {
+            try owner.nativeAllReduce(values, datatype: lockstep_type_double(), op: lockstep_op_max(),
+                                      "MPI_Allreduce (max of \(values.count) values)")
+        }
+    }
+
     private func sumFloats(_ buffer: UnsafeMutableBufferPointer<Float>) throws(CommError) {
         switch options.compression {
         case .none: try sum(buffer, Float32Wire.self, datatype: lockstep_type_float())
@@ -148,7 +188,7 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
         let bytes = buffer.count * MemoryLayout<F.Element>.stride
         switch algorithm(forBytes: bytes) {
         case .auto, .mpi:
-            try nativeAllReduce(buffer, datatype: datatype)
+            try nativeAllReduce(buffer, datatype: datatype, op: lockstep_op_sum(), "MPI_Allreduce (\(buffer.count) elements)")
         case .ring:
             try world.ringAllReduce(buffer, format)
         case .rhd:
@@ -160,19 +200,21 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
         }
     }
 
-    private func nativeAllReduce<E>(_ buffer: UnsafeMutableBufferPointer<E>, datatype: MPI_Datatype) throws(CommError) {
-        let what = "MPI_Allreduce (\(buffer.count) elements)"
+    /// MPI's own all-reduce on the data communicator; with pacing, a tested MPI_Iallreduce
+    /// that sleeps between tests instead of spinning on the core the main thread needs.
+    private func nativeAllReduce<E>(_ buffer: UnsafeMutableBufferPointer<E>, datatype: MPI_Datatype, op: MPI_Op,
+                                    _ what: @autoclosure () -> String) throws(CommError) {
         if pacing.sleepMicroseconds <= 0 {
             try MPIRuntime.check(MPI_Allreduce(lockstep_in_place(), buffer.baseAddress, Int32(buffer.count), datatype,
-                                               lockstep_op_sum(), world.comm), what)
+                                               op, world.comm), what())
             return
         }
         var request: MPI_Request? = lockstep_request_null()
         try MPIRuntime.check(MPI_Iallreduce(lockstep_in_place(), buffer.baseAddress, Int32(buffer.count), datatype,
-                                            lockstep_op_sum(), world.comm, &request), what)
+                                            op, world.comm, &request), what())
         var done: Int32 = 0
         while done == 0 {
-            try MPIRuntime.check(MPI_Test(&request, &done, nil), what)
+            try MPIRuntime.check(MPI_Test(&request, &done, nil), what())
             if done == 0 { pacing.pause() }
         }
     }

@@ -17,6 +17,10 @@ public final class SingleProcessCommunicator: Communicator {
     public func startAllReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws(CommError) -> CommRequest {
         .completed
     }
+    public func startTask(_ task: @escaping CommTask) throws(CommError) -> CommRequest {
+        try task(Identity())
+        return .completed
+    }
     public func reduceScatterSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws(CommError) -> Range<Int> {
         0..<buffer.count
     }
@@ -30,4 +34,14 @@ public final class SingleProcessCommunicator: Communicator {
     public func barrier() throws(CommError) {}
     public func makeSideChannel() throws(CommError) -> SideChannel? { nil }
     public func abort(code: Int32) -> Never { exit(code) }
+
+    /// A world of one's collectives, which change nothing.
+    private struct Identity: TaskCollectives {
+        func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Int64>) throws(CommError) {}
+        func allReduceSum(_ sums: UnsafeMutableBufferPointer<Int64>, convertingInto floats: UnsafeMutableBufferPointer<Float>,
+                          _ convert: (Range<Int>) -> Void) throws(CommError) {
+            convert(0..<sums.count)
+        }
+        func allReduceMax(_ values: UnsafeMutableBufferPointer<Double>) throws(CommError) {}
+    }
 }

@@ -12,6 +12,9 @@ import Tensor
 /// 3. `finishStep` waits for the buckets still in flight. The time spent waiting there is
 ///    the exposed communication; the time the all-reduces ran is the total.
 ///
+/// A bucket's sum is an fp32 all-reduce, or in deterministic mode the bucket's exact sum
+/// (`ExactGradientSum`), a task on the same thread.
+///
 /// Every rank runs the same backward, so buckets start in the same order everywhere and the
 /// collectives match. All state is preallocated: a step allocates nothing.
 public final class GradientReducer: GradientObserver {
@@ -19,6 +22,7 @@ public final class GradientReducer: GradientObserver {
     private let comm: Communicator
     private let store: ParameterStore
     private let progress: ProgressMode
+    private let exact: ExactGradientSum?
     private let rowBlocks: [[Range<Int>]]
     private var remaining: [Int]
     private var requests: [CommRequest?]
@@ -34,14 +38,15 @@ public final class GradientReducer: GradientObserver {
     /// Of which the step waited for, in nanoseconds.
     public private(set) var exposedNanoseconds: UInt64 = 0
 
-    public init(store: ParameterStore, comm: Communicator, bucketBytes: Int, progress: ProgressMode, timeline: Timeline,
-                activity: RankActivity) {
+    init(store: ParameterStore, comm: Communicator, plan: BucketPlan, exact: ExactGradientSum?, progress: ProgressMode,
+         timeline: Timeline, activity: RankActivity) {
         self.store = store
         self.activity = activity
         self.comm = comm
         self.progress = progress
+        self.exact = exact
         self.timeline = timeline
-        plan = BucketPlan(slices: store.slices, capBytes: bucketBytes)
+        self.plan = plan
         rowBlocks = plan.blocks.map { $0.map(\.rows) }
         remaining = plan.buckets.map(\.count)
         requests = [CommRequest?](repeating: nil, count: plan.buckets.count)
@@ -99,7 +104,11 @@ public final class GradientReducer: GradientObserver {
         let range = plan.buckets[bucket]
         let buffer = UnsafeMutableBufferPointer(start: store.gradients.pointer + range.lowerBound, count: range.count)
         do {
-            requests[bucket] = try comm.startAllReduceSum(buffer)
+            if let exact {
+                requests[bucket] = try exact.start(bucket: bucket)
+            } else {
+                requests[bucket] = try comm.startAllReduceSum(buffer)
+            }
         } catch {
             failure = error
         }

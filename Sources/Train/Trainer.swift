@@ -129,6 +129,7 @@ public final class Trainer {
             accumulate = t.accumulate
         }
         globalBatch = t.batch * comm.size * accumulate
+        let plan = BucketPlan(slices: model.parameters.slices, capBytes: Int(settings.comm.bucketMB * 1_048_576))
         if t.deterministic {
             guard (t.batch * accumulate) % t.chunk == 0 else {
                 throw TrainingError("train.chunk = \(t.chunk) must divide the \(t.batch * accumulate) samples each rank takes per step (train.batch × accumulate) in deterministic mode",
@@ -139,7 +140,7 @@ public final class Trainer {
                 throw TrainingError("deterministic mode sums at most \(1 << ExactGradientSum.headroomBits) chunks per step; \(globalBatch) samples in chunks of \(t.chunk) are \(chunks): raise train.chunk",
                                     exitCode: ExitCode.usage)
             }
-            exact = ExactGradientSum(store: model.parameters, comm: comm, chunk: t.chunk,
+            exact = ExactGradientSum(store: model.parameters, comm: comm, plan: plan, chunk: t.chunk,
                                      chunksPerRank: t.batch * accumulate / t.chunk)
         } else {
             exact = nil
@@ -163,7 +164,7 @@ public final class Trainer {
         loader = BatchLoader(data: data.train, capacity: model.maxBatch)
         evaluator = Evaluator(model: model, test: data.test, comm: comm)
         timeline = Timeline(enabled: options.recordTimeline, capacity: min(totalSteps, 100_000) * 16 + 64)
-        reducer = GradientReducer(store: model.parameters, comm: comm, bucketBytes: Int(settings.comm.bucketMB * 1_048_576),
+        reducer = GradientReducer(store: model.parameters, comm: comm, plan: plan, exact: exact,
                                   progress: settings.comm.progress, timeline: timeline, activity: activity)
         wholeGradients = WholeGradients(model.parameters)
         progress = ProgressReporter(totalSteps: totalSteps, totalEpochs: (totalSteps + stepsPerEpoch - 1) / stepsPerEpoch,
@@ -334,10 +335,7 @@ public final class Trainer {
     private func trainStep(_ indices: [Int], stepNumber: Int) throws -> Double {
         let t = settings.train
         var localLoss = 0.0
-        var exactNonFinite: Int?  // a tensor the exact sum found NaN or ±Inf in (the same on every rank)
-        if let exact {
-            (localLoss, exactNonFinite) = try exactStep(exact, indices, stepNumber: stepNumber)
-        }
+        if let exact { exactChunks(exact, indices, stepNumber: stepNumber) }
         for micro in 0..<(exact == nil ? accumulate : 0) {
             let first = (state.epochStep * accumulate + micro) * t.batch
             let t0 = MonotonicClock.nanoseconds()
@@ -369,8 +367,15 @@ public final class Trainer {
             activity.set(.waitingGradients, step: stepNumber)
             _ = try comm.reduceScatterSum(model.parameters.gradients.buffer)
             blockingCommNanoseconds += MonotonicClock.nanoseconds() - waitStart
-        } else if exact == nil {
+        } else {
             try reducer.finishStep()
+        }
+        var exactNonFinite: Int?  // a tensor the exact sum found NaN or ±Inf in (the same on every rank)
+        if let exact {
+            let (loss, bad) = exact.result()
+            // Rank 0 holds the exact global loss sum, the others none, so the logging sum stays exact.
+            localLoss = comm.rank == 0 ? loss : 0
+            exactNonFinite = bad
         }
         let waitEnd = MonotonicClock.nanoseconds()
         phases.wait += waitEnd - waitStart
@@ -430,11 +435,10 @@ public final class Trainer {
         exact == nil ? sampler.indices(epoch: epoch) : sampler.globalOrder(epoch: epoch)
     }
 
-    /// Deterministic mode's step: this rank's chunks of the global batch, one by one, then
-    /// their exact sum over the world into the gradients.
-    /// - Returns: rank 0's share of the loss sum: the exact global sum (0 on other ranks, so
-    ///   that the logging sum stays exact); and a tensor holding NaN or ±Inf, if any.
-    private func exactStep(_ exact: ExactGradientSum, _ order: [Int], stepNumber: Int) throws -> (Double, Int?) {
+    /// Deterministic mode's forward and backward: this rank's chunks of the global batch, one
+    /// by one; the last chunk's backward starts each bucket's exact sum over the world, into
+    /// the gradients, and `reducer.finishStep` waits for them.
+    private func exactChunks(_ exact: ExactGradientSum, _ order: [Int], stepNumber: Int) {
         let perRank = globalBatch / comm.size
         let base = state.epochStep * globalBatch + comm.rank * perRank
         for c in 0..<exact.chunksPerRank {
@@ -449,8 +453,14 @@ public final class Trainer {
             chunkLosses[c] = CrossEntropy.lossAndGradient(model, labels: loader.labelBuffer, batch: exact.chunk,
                                                           gradientScale: 1 / Float(globalBatch))
             let t2 = MonotonicClock.nanoseconds()
-            model.backward(batch: exact.chunk, observer: wholeGradients)
-            exact.keep(chunk: c)
+            if c == exact.chunksPerRank - 1 {
+                exact.setLosses(chunkLosses)
+                reducer.beginStep(step: stepNumber)
+                model.backward(batch: exact.chunk, observer: reducer)
+            } else {
+                model.backward(batch: exact.chunk, observer: wholeGradients)
+                exact.keep(chunk: c)
+            }
             let t3 = MonotonicClock.nanoseconds()
             timeline.record(.data, start: t0, end: t1)
             timeline.record(.forward, start: t1, end: t2)
@@ -459,13 +469,6 @@ public final class Trainer {
             phases.forward += t2 - t1
             phases.backward += t3 - t2
         }
-        let start = MonotonicClock.nanoseconds()
-        activity.set(.waitingGradients, step: stepNumber)
-        let (loss, bad) = try exact.reduce(losses: chunkLosses)
-        let end = MonotonicClock.nanoseconds()
-        timeline.record(.commWait, start: start, end: end)
-        blockingCommNanoseconds += end - start
-        return (comm.rank == 0 ? loss : 0, bad)
     }
 
     /// Runs `count` steps on the first batches of epoch 0 and returns each step's time (ns):

@@ -36,6 +36,10 @@ final class ElementwiseTests: XCTestCase {
         XCTAssertEqual(maxAbs(x), 4)
         XCTAssertEqual(maxAbs(Tensor(zeros: [0])), 0)
         XCTAssertTrue(maxAbs(Tensor(shape: [3], values: [1, .nan, 2])).isNaN)
+        XCTAssertTrue(maxAbs(Tensor(shape: [3], values: [.infinity, -.nan, 2])).isNaN, "NaN wins over Inf")
+        XCTAssertEqual(maxAbs(Tensor(shape: [3], values: [1, -.infinity, 2])), .infinity)
+        XCTAssertEqual(maxAbs(Tensor(shape: [2], values: [-0.0, -.leastNonzeroMagnitude])), .leastNonzeroMagnitude)
+        XCTAssertEqual(maxAbs(Tensor(shape: [1], values: [-0.0])).bitPattern, 0, "+0, not -0")
         XCTAssertEqual(sum(Tensor(shape: [3], values: [1e8, 1, -1e8])), 1, "summed in Double")
 
         let m = Matrix(Tensor(shape: [12], values: [1, 3, 3, 0,

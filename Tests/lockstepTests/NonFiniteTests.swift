@@ -18,11 +18,20 @@ final class NonFiniteTests: XCTestCase {
     }
 
     func testNaNStopsTheRunAndKeepsOnlyEarlierCheckpoints() throws {
+        try assertNaNStopsTheRun([])
+    }
+
+    /// Deterministic mode finds the NaN in its per-bucket maxima, before any Int64 sum.
+    func testNaNStopsADeterministicRun() throws {
+        try assertNaNStopsTheRun(["train.deterministic=true", "train.chunk=8"])
+    }
+
+    private func assertNaNStopsTheRun(_ settings: [String], file: StaticString = #filePath, line: UInt = #line) throws {
         let checkpoints = dir + "/ckpt"
         let result = Lockstep.mpirun(2, Tiny.train(["train.steps=10", "checkpoint.every_steps=1", "checkpoint.keep=10",
-                                                    "checkpoint.dir=\(checkpoints)"], ["--fault", "nan:rank=0:step=3"]),
+                                                    "checkpoint.dir=\(checkpoints)"] + settings, ["--fault", "nan:rank=0:step=3"]),
                                      environment: ["LOCKSTEP_FAULT_INJECTION": "1"], timeout: 60)
-        assertFailed(result, code: 4, contains: ["step 3", "non-finite"], "NaN at step 3")
+        assertFailed(result, code: 4, contains: ["step 3", "non-finite"], "NaN at step 3 with \(settings)", file: file, line: line)
         let line = errorLines(result).first { $0.contains("non-finite") } ?? ""
         XCTAssertTrue(tensors.contains { line.contains($0) }, "the message names no tensor: \(line)")
 
