@@ -146,4 +146,33 @@ final class BenchHarnessTests: XCTestCase {
         XCTAssertEqual(table.split(separator: "\n").filter { $0.hasPrefix("| ") && ($0.contains("MiB |") || $0.contains("KiB |")) }.count,
                        2 * sizes.count, table)
     }
+
+    /// scripts/bench/deterministic, once and short: the default mode and deterministic mode at
+    /// two chunk sizes alternate under mpirun -np 2; each setting's ratio is its samples/s over
+    /// the default run of its repetition.
+    func testDeterministicCostScript() throws {
+        let dir = Lockstep.temporaryDirectory("deterministic-cost")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let result = runProcess(Lockstep.path("scripts/bench/deterministic"),
+                                ["--reps", "1", "--steps", "5", "--chunks", "128,64", "--out", dir],
+                                environment: Lockstep.environment.merging(["LOCKSTEP_BIN": Lockstep.binary]) { $1 }, timeout: 300)
+        assertSucceeded(result, "scripts/bench/deterministic --reps 1")
+        let summary = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/summary.json")))
+                                    as? [String: Any])
+        XCTAssertEqual(summary["world"] as? Int, 2)
+        let rows = try XCTUnwrap(summary["rows"] as? [[String: Any]])
+        XCTAssertEqual(rows.compactMap { $0["setting"] as? String }, ["default", "chunk-128", "chunk-64"])
+        func number(_ row: [String: Any], _ key: String) -> Double { (row[key] as? NSNumber)?.doubleValue ?? .nan }
+        let base = number(rows[0], "samples_median")
+        XCTAssertGreaterThan(base, 0)
+        for row in rows {
+            XCTAssertEqual(number(row, "ratio_median"), number(row, "samples_median") / base, accuracy: 1e-9, "\(row)")
+        }
+        let table = try String(contentsOfFile: dir + "/table.md", encoding: .utf8)
+        XCTAssertTrue(table.contains("| deterministic, train.chunk = 64 |"), table)
+
+        let bad = runProcess(Lockstep.path("scripts/bench/deterministic"), ["--chunks", "0"], timeout: 60)
+        XCTAssertEqual(bad.status, 2, bad.output)
+        XCTAssertTrue(bad.stderr.contains("bench/deterministic: --chunks: expected sizes like 128,64, got 0"), bad.output)
+    }
 }
