@@ -92,19 +92,9 @@ final class CollectiveQueue: @unchecked Sendable {
     }
 
     func submit(_ buffer: UnsafeMutableBufferPointer<Float>) throws(CommError) -> CommRequest {
-        pthread_mutex_lock(&mutex)
-        precondition(submitted - finished < CollectiveQueue.capacity,
-                     "CollectiveQueue: more than \(CollectiveQueue.capacity) collectives in flight")
-        let ticket = submitted
-        let i = ticket % CollectiveQueue.capacity
-        slots[i] = Slot(base: buffer.baseAddress, count: buffer.count, start: MonotonicClock.nanoseconds())
-        submitted += 1
-        if progress == .thread {
-            pthread_cond_signal(&workAvailable)
-            pthread_mutex_unlock(&mutex)
-        } else {
-            pthread_mutex_unlock(&mutex)
-            try withUnsafeMutablePointer(to: &slots[i].request) { (request) throws(CommError) in
+        let ticket = enqueue(Slot(base: buffer.baseAddress, count: buffer.count, start: MonotonicClock.nanoseconds()))
+        if progress == .test {
+            try withUnsafeMutablePointer(to: &slots[ticket % CollectiveQueue.capacity].request) { (request) throws(CommError) in
                 try issue!(buffer, request)
             }
         }
@@ -112,30 +102,42 @@ final class CollectiveQueue: @unchecked Sendable {
     }
 
     func submit(_ task: @escaping CommTask) throws(CommError) -> CommRequest {
+        let ticket = enqueue(Slot(task: task, start: MonotonicClock.nanoseconds()))
+        if progress == .test {
+            if ticket > 0 { try testInOrder(upTo: ticket - 1, blocking: true) }
+            var failure: CommError?
+            do { try runTask(task) } catch { failure = error }
+            complete(ticket % CollectiveQueue.capacity, error: failure)
+        }
+        return CommRequest(queue: self, ticket: ticket)
+    }
+
+    /// Puts `slot` in the next place of the queue (waking the thread in thread mode) and
+    /// returns its ticket.
+    private func enqueue(_ slot: Slot) -> Int {
         pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
         precondition(submitted - finished < CollectiveQueue.capacity,
                      "CollectiveQueue: more than \(CollectiveQueue.capacity) collectives in flight")
         let ticket = submitted
-        let i = ticket % CollectiveQueue.capacity
-        slots[i] = Slot(task: task, start: MonotonicClock.nanoseconds())
+        slots[ticket % CollectiveQueue.capacity] = slot
         submitted += 1
-        if progress == .thread {
-            pthread_cond_signal(&workAvailable)
-            pthread_mutex_unlock(&mutex)
-            return CommRequest(queue: self, ticket: ticket)
-        }
-        pthread_mutex_unlock(&mutex)
-        if ticket > 0 { try testInOrder(upTo: ticket - 1, blocking: true) }
-        var failure: CommError?
-        do { try runTask(task) } catch { failure = error }
+        if progress == .thread { pthread_cond_signal(&workAvailable) }
+        return ticket
+    }
+
+    /// Marks slot `i`, the oldest unfinished one, done (with its error, and when it started if
+    /// that was later than its submission), and wakes its waiters.
+    private func complete(_ i: Int, error: CommError?, startedAt start: UInt64? = nil) {
         pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
         slots[i].task = nil
-        slots[i].error = failure
-        slots[i].done = true
+        if let start { slots[i].start = start }
         slots[i].end = MonotonicClock.nanoseconds()
+        slots[i].error = error
+        slots[i].done = true
         finished += 1
-        pthread_mutex_unlock(&mutex)
-        return CommRequest(queue: self, ticket: ticket)
+        pthread_cond_broadcast(&workDone)
     }
 
     func test(_ ticket: Int) throws(CommError) -> Bool {
@@ -176,17 +178,9 @@ final class CollectiveQueue: @unchecked Sendable {
             let i = finished % CollectiveQueue.capacity
             var flag: Int32 = 0
             let code = blocking ? MPI_Wait(&slots[i].request, nil) : MPI_Test(&slots[i].request, &flag, nil)
-            if code != MPI_SUCCESS {
-                slots[i].error = CommError(operation: "MPI_Iallreduce (\(slots[i].count) floats)", code: code,
-                                           reason: MPIRuntime.errorString(code))
-            } else if !blocking && flag == 0 {
-                return
-            }
-            pthread_mutex_lock(&mutex)
-            slots[i].done = true
-            slots[i].end = MonotonicClock.nanoseconds()
-            finished += 1
-            pthread_mutex_unlock(&mutex)
+            if code == MPI_SUCCESS && !blocking && flag == 0 { return }
+            complete(i, error: code == MPI_SUCCESS ? nil
+                : CommError(operation: "MPI_Iallreduce (\(slots[i].count) floats)", code: code, reason: MPIRuntime.errorString(code)))
         }
     }
 
@@ -206,15 +200,8 @@ final class CollectiveQueue: @unchecked Sendable {
             do {
                 if let task { try runTask(task) } else { try run(buffer) }
             } catch { failure = error }
-            let end = MonotonicClock.nanoseconds()
+            complete(i, error: failure, startedAt: start)
             pthread_mutex_lock(&mutex)
-            slots[i].task = nil
-            slots[i].start = start
-            slots[i].end = end
-            slots[i].error = failure
-            slots[i].done = true
-            finished += 1
-            pthread_cond_broadcast(&workDone)
         }
         thread = nil
         pthread_cond_broadcast(&workDone)

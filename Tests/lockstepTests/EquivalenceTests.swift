@@ -78,6 +78,8 @@ final class EquivalenceTests: XCTestCase {
     }
 
     func testMPI() throws { try compare(["comm.algorithm=mpi"]) }
+    /// MPI_Iallreduce tested between layers by the main thread, with no communication thread.
+    func testMPIWithTestProgress() throws { try compare(["comm.algorithm=mpi", "comm.progress=test"]) }
     func testRing() throws { try compare(["comm.algorithm=ring"]) }
     func testRecursiveHalvingDoubling() throws { try compare(["comm.algorithm=rhd"]) }
     func testHierarchical() throws { try compare(["comm.algorithm=hierarchical"]) }
