@@ -68,20 +68,14 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
         let data = world.comm
         queue = CollectiveQueue(
             progress: progress == .thread ? .thread : .test, pacing: pacing,
-            // Weak: a communicator dropped after an error, with all-reduces still queued,
-            // fails those instead of running them on a communicator being torn down.
+            // Weak: a communicator dropped after an error, with work still queued, fails that
+            // work instead of running it on a communicator being torn down.
             run: { [weak self] (buffer) throws(CommError) in
-                guard let self else {
-                    throw CommError(operation: "all-reduce (\(buffer.count) floats)",
-                                    reason: "the communicator was closed with this all-reduce still queued")
-                }
+                guard let self else { throw MPICommunicator.closed(with: "all-reduce (\(buffer.count) floats)") }
                 try self.sumFloats(buffer)
             },
             runTask: { [weak self] (task) throws(CommError) in
-                guard let self else {
-                    throw CommError(operation: "communication task",
-                                    reason: "the communicator was closed with this task still queued")
-                }
+                guard let self else { throw MPICommunicator.closed(with: "communication task") }
                 try task(DataPath(owner: self))
             },
             issue: { (buffer, request) throws(CommError) in
@@ -92,6 +86,10 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
     }
 
     deinit { queue?.shutdown() }
+
+    private static func closed(with work: String) -> CommError {
+        CommError(operation: work, reason: "the communicator was closed with this \(work) still queued")
+    }
 
     /// Waits for the communication thread to finish what was submitted, and stops it.
     public func shutdown() { queue.shutdown() }

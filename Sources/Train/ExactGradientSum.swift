@@ -28,8 +28,8 @@ import Tensor
 /// Error against the exact real sum: each term is off by at most half a unit, 2^(e+H-63), so
 /// a block's sum is within N·2^(e+H-63) plus the final Float rounding (2^-24 relative), with
 /// N the number of chunks: for N = 8 chunks that is below 2^-39 of the block's largest value.
-/// Losses are summed the same way, at 2^24 units per 1, in the bucket that ends the buffer,
-/// with a count of the chunks whose loss sum was not finite or above 2^18 (the sum is then NaN).
+/// Losses are summed the same way, at 2^24 units per 1, by the task of the bucket that ends
+/// the buffer, with a count of the chunks whose loss sum was not finite or above 2^18 (the sum is then NaN).
 final class ExactGradientSum {
     static let headroomBits = 20
     /// Loss units per 1, as a power of two: a chunk's loss sum up to 2^(62-H-24) = 2^18 keeps
@@ -131,8 +131,8 @@ private final class ExactBucket {
     let blocks: [(slice: Int, elements: Range<Int>)]
     let chunks: [Tensor]
     let sums: FixedPointSums
-    /// Whether this rank's loss sum (in fixed point) and count of non-finite losses travel
-    /// with this bucket, after its gradients; then the sums over the world after a run.
+    /// Whether this task also sums this rank's loss sum (in fixed point) and count of
+    /// non-finite losses over the world, after the gradients; `loss` holds the sums then.
     var carriesLoss = false
     var loss: (sum: Int64, nonFinite: Int64) = (0, 0)
     /// Per block: the largest |gradient| over the chunks, then over the ranks.
