@@ -62,7 +62,9 @@ private func maxPool2x2(_ src: UnsafeMutablePointer<Float>, planes: Int, height:
             for xo in 0..<ow {
                 let j = 2 * xo
                 let a = r0[j], b = r0[j + 1], c = r1[j], d = r1[j + 1]
-                magnitudes = max(magnitudes, max(max(a.bitPattern, b.bitPattern), max(c.bitPattern, d.bitPattern)) & 0x7FFF_FFFF)
+                // Masked one by one: a negative value's sign bit must not outrank a NaN.
+                let m = 0x7FFF_FFFF as UInt32
+                magnitudes = max(magnitudes, max(max(a.bitPattern & m, b.bitPattern & m), max(c.bitPattern & m, d.bitPattern & m)))
                 let first = top &+ Int32(truncatingIfNeeded: j)
                 var best = a, at = first
                 if b > best { best = b; at = first &+ 1 }

@@ -84,6 +84,20 @@ final class MaxPoolTests: XCTestCase {
         XCTAssertEqual(index, [5, 7, 8, 10])
     }
 
+    /// A NaN whose row holds negative values: their sign bits must not hide it.
+    func testNaNAmongNegativesWins() {
+        let g = ConvGeometry(channels: 1, height: 2, width: 4, kernel: 2, stride: 2)
+        let x = Tensor(shape: [1, 1, 2, 4], values: [-1, .nan, -5, -6,
+                                                     -2, -3, -7, -8])
+        let y = Tensor(zeros: [1, 1, 1, 2])
+        let argmax = UnsafeMutableBufferPointer<Int32>.allocate(capacity: 2)
+        defer { argmax.deallocate() }
+        maxPoolForward(x, batch: 1, geometry: g, into: y, argmax: argmax)
+        XCTAssertTrue(y[0].isNaN, "\(y.toArray())")
+        XCTAssertEqual(y[1], -5)
+        XCTAssertEqual(argmax.map(Int.init), [1, 2])
+    }
+
     func testBackwardRoutesToTheWinnerAndAccumulatesOverlaps() {
         var rng = SeededGenerator(seed: 21)
         for (n, g) in geometries.enumerated() {
