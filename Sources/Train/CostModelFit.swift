@@ -107,6 +107,16 @@ public struct CostModelFit: Codable, Equatable, Sendable {
         var nodes: Int
         var bytes: Int
         var seconds: Double
+
+        /// The algorithm's steps for this all-reduce, as the fits charge them: a step that
+        /// crosses nodes for some ranks counts as inter-node.
+        var steps: [CostModel.Step] {
+            CostModel.steps(algorithm, p: world, perNode: (world + nodes - 1) / nodes, bytes: Double(bytes)).map { s in
+                var s = s
+                if s.link == .both { s.link = .inter }
+                return s
+            }
+        }
     }
 
     /// Fits the benchmark reports (several runs of the same benchmark: the median time of
@@ -187,14 +197,7 @@ public struct CostModelFit: Codable, Equatable, Sendable {
     /// The model time of one measurement under `intra`/`inter`.
     static func predict(_ m: Measurement, intra: CostModel.LinkCost, inter: CostModel.LinkCost?, gamma: ReductionCost) -> Double {
         let n = Double(m.bytes)
-        let steps = CostModel.steps(m.algorithm, p: m.world, perNode: (m.world + m.nodes - 1) / m.nodes, bytes: n)
-        // In the fit a step that crosses nodes for some ranks is charged as inter-node.
-        let charged = steps.map { s in
-            var s = s
-            if s.link == .both { s.link = .inter }
-            return s
-        }
-        return CostModel.time(charged, bytes: n, intra: intra, inter: inter, gamma: gamma.at(n))
+        return CostModel.time(m.steps, bytes: n, intra: intra, inter: inter, gamma: gamma.at(n))
     }
 
     /// The structure of one candidate model: where the eager limit is (nil: one α), and the
@@ -213,7 +216,7 @@ public struct CostModelFit: Codable, Equatable, Sendable {
         let largest = Double(ms.map(\.bytes).max() ?? 0)
         var messageSizes = Set<Double>()
         for m in ms {
-            for step in CostModel.steps(m.algorithm, p: m.world, perNode: (m.world + m.nodes - 1) / m.nodes, bytes: Double(m.bytes)) {
+            for step in m.steps {
                 messageSizes.insert(step.bytes)
             }
         }
@@ -272,7 +275,7 @@ public struct CostModelFit: Codable, Equatable, Sendable {
             let n = Double(m.bytes)
             var row = [Double](repeating: 0, count: columns)
             var reduceTime = 0.0
-            for s in CostModel.steps(m.algorithm, p: m.world, perNode: (m.world + m.nodes - 1) / m.nodes, bytes: n) {
+            for s in m.steps {
                 if s.link == .intra {
                     row[shape.eagerLimit.map { s.bytes > $0 ? 1 : 0 } ?? 0] += s.count
                     row[2] += s.count * s.bytes

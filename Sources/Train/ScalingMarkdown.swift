@@ -200,8 +200,9 @@ public enum ScalingMarkdown {
             let parameters = fit.parameters(algorithm)
             guard let intra = parameters.intra, let inter = parameters.inter else { continue }
             let n = Double(point.bytes)
-            let steps = CostModel.steps(algorithm, p: point.world, perNode: (point.world + point.nodes - 1) / point.nodes, bytes: n)
-            let parts = CostModel.parts(steps, bytes: n, intra: intra, inter: inter, gamma: fit.gamma.at(n))
+            let measurement = CostModelFit.Measurement(algorithm: algorithm, world: point.world, nodes: point.nodes,
+                                                       bytes: point.bytes, seconds: point.measuredUs / 1e6)
+            let parts = CostModel.parts(measurement.steps, bytes: n, intra: intra, inter: inter, gamma: fit.gamma.at(n))
             md.append("| \(point.algorithm) | \(point.world) (\(point.nodes)) | \(T.bytes(n)) | \(T.number(point.measuredUs)) | \(T.number(parts.total * 1e6)) | \(T.number(parts.intra * 1e6)) | \(T.number(parts.inter * 1e6)) | \(T.number(parts.reduce * 1e6)) | \(T.percent(parts.total > 0 ? parts.inter / parts.total : 0)) |")
         }
         md.append("")
