@@ -60,8 +60,9 @@ public protocol TaskCollectives {
     /// Sums `sums` over all ranks and leaves their Floats in `floats` (as many elements) on
     /// every rank: each rank calls `convert` on the range of `sums` it holds summed, which
     /// must write those elements of `floats`, and the Floats are then gathered. With the ring
-    /// the sums are reduce-scattered and only Floats travel back, half the bytes of an Int64
-    /// all-gather; the other algorithms sum all of `sums` and convert it whole.
+    /// (and halving-doubling at two ranks, the same exchanges) the sums are reduce-scattered
+    /// and only Floats travel back, half the bytes of an Int64 all-gather; otherwise all of
+    /// `sums` is all-reduced and converted whole.
     func allReduceSum(_ sums: UnsafeMutableBufferPointer<Int64>, convertingInto floats: UnsafeMutableBufferPointer<Float>,
                       _ convert: (Range<Int>) -> Void) throws(CommError)
     /// The elementwise maximum of `values` over all ranks, in place.

@@ -154,10 +154,10 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
         func allReduceSum(_ sums: UnsafeMutableBufferPointer<Int64>, convertingInto floats: UnsafeMutableBufferPointer<Float>,
                           _ convert: (Range<Int>) -> Void) throws(CommError) {
             precondition(sums.count == floats.count, "allReduceSum: \(sums.count) sums for \(floats.count) floats")
-            // At two ranks halving-doubling exchanges the same halves as the ring, so auto's
-            // pick of it takes the ring's split form too.
+            // At two ranks halving-doubling exchanges the same halves as the ring, so it takes
+            // the ring's split form too.
             let algorithm = owner.algorithm(forBytes: sums.count * MemoryLayout<Int64>.stride)
-            if owner.size > 1 && (algorithm == .ring || (algorithm == .rhd && owner.options.algorithm == .auto && owner.size == 2)) {
+            if owner.size > 1 && (algorithm == .ring || (algorithm == .rhd && owner.size == 2)) {
                 convert(try owner.world.ringReduceScatter(sums, Int64Wire.self))
                 try owner.world.ringAllGather(floats, Float32Wire.self)
             } else {

@@ -37,11 +37,10 @@ public func fixedPointToFloat(_ sum: UnsafePointer<Int64>, exponent: Int, into o
     // high · 2^32 + low, with high = sum >> 32 (signed) and low = sum & (2^32 - 1); each half
     // is made exact from a magic Double whose significand it fills.
     let two52 = 4_503_599_627_370_496.0, two52Bits = two52.bitPattern
-    let signedMagic = roundingMagic, signedMagicBits = roundingMagicBits
     guard let target = out.baseAddress else { return }
     for i in 0..<out.count {
         let s = sum[i]
-        let high = Double(bitPattern: UInt64(bitPattern: (s >> 32) &+ signedMagicBits)) - signedMagic
+        let high = Double(bitPattern: UInt64(bitPattern: (s >> 32) &+ roundingMagicBits)) - roundingMagic
         let low = Double(bitPattern: two52Bits | UInt64(UInt32(truncatingIfNeeded: s))) - two52
         target[i] = Float((high * 4_294_967_296 + low) * scale)
     }

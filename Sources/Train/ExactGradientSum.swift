@@ -19,8 +19,9 @@ import Tensor
 ///    addition is associative, so ring, halving-doubling, hierarchical and MPI's own all
 ///    produce the same integers, in any order, on any number of ranks.
 /// 5. The sums become Floats again, each rounded once, in the gradient buffer. With the ring
-///    the Int64 sums are only reduce-scattered: each rank converts the shard it holds summed,
-///    and the Floats are gathered, so that half the way back moves 4 bytes per gradient.
+///    (see `TaskCollectives.allReduceSum(_:convertingInto:_:)`) the Int64 sums are only
+///    reduce-scattered: each rank converts the shard it holds summed, and the Floats are
+///    gathered, so the way back moves 4 bytes per gradient.
 ///
 /// The blocks come from the bucket plan, which depends on comm.bucket_mb and the model only:
 /// the bits are the same at any world size for one config.
@@ -47,6 +48,8 @@ final class ExactGradientSum {
     /// conversion through the all-reduce to the conversion back.
     private let sums: FixedPointSums
     private let buckets: [ExactBucket]
+    /// The bucket that ends the buffer, whose task also sums the losses.
+    private let lossBucket: ExactBucket?
     private let tasks: [CommTask]
 
     init(store: ParameterStore, comm: Communicator, plan: BucketPlan, chunk: Int, chunksPerRank: Int) {
@@ -68,7 +71,8 @@ final class ExactGradientSum {
             }
             return ExactBucket(range: plan.buckets[b], blocks: blocks, chunks: chunks, sums: sums)
         }
-        buckets.first { $0.range.upperBound == store.totalCount }?.carriesLoss = true
+        lossBucket = buckets.first { $0.range.upperBound == store.totalCount }
+        lossBucket?.carriesLoss = true
         tasks = buckets.map { bucket -> CommTask in bucket.run }
     }
 
@@ -94,8 +98,6 @@ final class ExactGradientSum {
         lossBucket?.loss = (total, nonFinite)
     }
 
-    private var lossBucket: ExactBucket? { buckets.first(where: \.carriesLoss) }
-
     /// Starts bucket `b`'s exact sum over every chunk of every rank, into `store.gradients`.
     func start(bucket b: Int) throws(CommError) -> CommRequest {
         try comm.startTask(tasks[b])
@@ -106,7 +108,11 @@ final class ExactGradientSum {
     func result() -> (loss: Double, nonFiniteSlice: Int?) {
         let (total, nonFinite) = lossBucket?.loss ?? (0, 0)
         let loss = nonFinite > 0 ? .nan : Double(total) / Double(1 << ExactGradientSum.lossExponent)
-        return (loss, buckets.compactMap(\.nonFiniteSlice).min())
+        var nonFiniteSlice: Int?
+        for bucket in buckets {
+            if let slice = bucket.nonFiniteSlice, slice < (nonFiniteSlice ?? .max) { nonFiniteSlice = slice }
+        }
+        return (loss, nonFiniteSlice)
     }
 }
 

@@ -59,9 +59,10 @@ public final class Trainer {
     private let exact: ExactGradientSum?
     /// Whether each rank updates only its shard (optimizer.sharded, at world > 1).
     private let sharded: Bool
-    /// 1 / (per-rank batch × accumulate): the loss is a mean over the global batch once the
-    /// all-reduced gradients are divided by the world size.
-    private var lossScale: Float { 1 / Float(settings.train.batch * accumulate) }
+    /// The gradient scale of a micro-batch's loss: 1 / (per-rank batch × accumulate), so that
+    /// the loss is a mean over the global batch once the all-reduced gradients are divided by
+    /// the world size; in deterministic mode 1 / global batch, as its exact sum is not divided.
+    private var lossScale: Float { 1 / Float(exact == nil ? settings.train.batch * accumulate : globalBatch) }
     /// Time spent per phase over the run (ns).
     private var phases = PhaseTimes()
     /// The samples this rank's loss sum covers per step: its share of the global batch, or in
@@ -335,24 +336,28 @@ public final class Trainer {
     private func trainStep(_ indices: [Int], stepNumber: Int) throws -> Double {
         let t = settings.train
         var localLoss = 0.0
-        if let exact { exactChunks(exact, indices, stepNumber: stepNumber) }
-        for micro in 0..<(exact == nil ? accumulate : 0) {
-            let first = (state.epochStep * accumulate + micro) * t.batch
+        let micros = exact?.chunksPerRank ?? accumulate
+        for micro in 0..<micros {
+            let samples = microBatch(micro)
             let t0 = MonotonicClock.nanoseconds()
-            loader.load(indices[first..<(first + t.batch)], into: model.input)
+            loader.load(indices[samples], into: model.input)
             if let fault = options.fault, fault.rank == comm.rank, fault.step == stepNumber, fault.kind == .nan {
                 model.input[0] = .nan
             }
             let t1 = MonotonicClock.nanoseconds()
-            model.forward(batch: t.batch)
-            localLoss += CrossEntropy.lossAndGradient(model, labels: loader.labelBuffer, batch: t.batch,
-                                                      gradientScale: lossScale)
+            model.forward(batch: samples.count)
+            let loss = CrossEntropy.lossAndGradient(model, labels: loader.labelBuffer, batch: samples.count,
+                                                    gradientScale: lossScale)
+            localLoss += loss
+            if exact != nil { chunkLosses[micro] = loss }
             let t2 = MonotonicClock.nanoseconds()
-            if micro == accumulate - 1 && !sharded {
+            if micro == micros - 1 && !sharded {
+                exact?.setLosses(chunkLosses)
                 reducer.beginStep(step: stepNumber)
-                model.backward(batch: t.batch, observer: reducer)
+                model.backward(batch: samples.count, observer: reducer)
             } else {
-                model.backward(batch: t.batch, observer: wholeGradients)
+                model.backward(batch: samples.count, observer: wholeGradients)
+                exact?.keep(chunk: micro)
             }
             let t3 = MonotonicClock.nanoseconds()
             timeline.record(.data, start: t0, end: t1)
@@ -435,40 +440,17 @@ public final class Trainer {
         exact == nil ? sampler.indices(epoch: epoch) : sampler.globalOrder(epoch: epoch)
     }
 
-    /// Deterministic mode's forward and backward: this rank's chunks of the global batch, one
-    /// by one; the last chunk's backward starts each bucket's exact sum over the world, into
-    /// the gradients, and `reducer.finishStep` waits for them.
-    private func exactChunks(_ exact: ExactGradientSum, _ order: [Int], stepNumber: Int) {
-        let perRank = globalBatch / comm.size
-        let base = state.epochStep * globalBatch + comm.rank * perRank
-        for c in 0..<exact.chunksPerRank {
-            let first = base + c * exact.chunk
-            let t0 = MonotonicClock.nanoseconds()
-            loader.load(order[first..<(first + exact.chunk)], into: model.input)
-            if let fault = options.fault, fault.rank == comm.rank, fault.step == stepNumber, fault.kind == .nan {
-                model.input[0] = .nan
-            }
-            let t1 = MonotonicClock.nanoseconds()
-            model.forward(batch: exact.chunk)
-            chunkLosses[c] = CrossEntropy.lossAndGradient(model, labels: loader.labelBuffer, batch: exact.chunk,
-                                                          gradientScale: 1 / Float(globalBatch))
-            let t2 = MonotonicClock.nanoseconds()
-            if c == exact.chunksPerRank - 1 {
-                exact.setLosses(chunkLosses)
-                reducer.beginStep(step: stepNumber)
-                model.backward(batch: exact.chunk, observer: reducer)
-            } else {
-                model.backward(batch: exact.chunk, observer: wholeGradients)
-                exact.keep(chunk: c)
-            }
-            let t3 = MonotonicClock.nanoseconds()
-            timeline.record(.data, start: t0, end: t1)
-            timeline.record(.forward, start: t1, end: t2)
-            timeline.record(.backward, start: t2, end: t3)
-            phases.data += t1 - t0
-            phases.forward += t2 - t1
-            phases.backward += t3 - t2
+    /// Where micro-batch `micro` of this step lies in the epoch's `indices`: in the default
+    /// mode a micro-batch of this rank's shard; in deterministic mode a chunk of this rank's
+    /// share of the global order.
+    private func microBatch(_ micro: Int) -> Range<Int> {
+        let perRank = settings.train.batch * accumulate
+        if let exact {
+            let first = state.epochStep * globalBatch + comm.rank * perRank + micro * exact.chunk
+            return first..<(first + exact.chunk)
         }
+        let first = state.epochStep * perRank + micro * settings.train.batch
+        return first..<(first + settings.train.batch)
     }
 
     /// Runs `count` steps on the first batches of epoch 0 and returns each step's time (ns):
