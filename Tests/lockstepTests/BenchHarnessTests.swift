@@ -118,16 +118,24 @@ final class BenchHarnessTests: XCTestCase {
         assertFailed(synthetic, code: 2, contains: ["the PyTorch reference reads fashion-mnist only"], "tiny.toml")
     }
 
+    /// Runs scripts/bench/`name` with the tested binary, writing into `out`, and returns the
+    /// summary.json it wrote.
+    private func benchScript(_ name: String, _ arguments: [String], out: String,
+                             file: StaticString = #filePath, line: UInt = #line) throws -> [String: Any] {
+        let result = runProcess(Lockstep.path("scripts/bench/" + name), arguments + ["--out", out],
+                                environment: Lockstep.environment.merging(["LOCKSTEP_BIN": Lockstep.binary]) { $1 }, timeout: 300)
+        assertSucceeded(result, "scripts/bench/\(name) \(arguments.joined(separator: " "))", file: file, line: line)
+        let data = try Data(contentsOf: URL(fileURLWithPath: out + "/summary.json"))
+        return try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any], "\(out)/summary.json",
+                             file: file, line: line)
+    }
+
     /// scripts/bench/allreduce, once: Lockstep's ring and mpi4py's MPI_Allreduce alternate under
     /// mpirun -np 2, and the table and summary give each size a busbw and a ratio made of them.
     func testAllReduceComparisonScript() throws {
         let dir = Lockstep.temporaryDirectory("allreduce-compare")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let result = runProcess(Lockstep.path("scripts/bench/allreduce"), ["--reps", "1", "--algorithms", "ring", "--out", dir],
-                                environment: Lockstep.environment.merging(["LOCKSTEP_BIN": Lockstep.binary]) { $1 }, timeout: 300)
-        assertSucceeded(result, "scripts/bench/allreduce --reps 1")
-        let summary = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/summary.json")))
-                                    as? [String: Any])
+        let summary = try benchScript("allreduce", ["--reps", "1", "--algorithms", "ring"], out: dir)
         XCTAssertEqual(summary["world"] as? Int, 2)
         let rows = try XCTUnwrap(summary["rows"] as? [[String: Any]])
         let sizes = [4 << 10, 64 << 10, 1 << 20, 4 << 20, 16 << 20, 64 << 20]
@@ -153,12 +161,7 @@ final class BenchHarnessTests: XCTestCase {
     func testDeterministicCostScript() throws {
         let dir = Lockstep.temporaryDirectory("deterministic-cost")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let result = runProcess(Lockstep.path("scripts/bench/deterministic"),
-                                ["--reps", "1", "--steps", "5", "--chunks", "128,64", "--out", dir],
-                                environment: Lockstep.environment.merging(["LOCKSTEP_BIN": Lockstep.binary]) { $1 }, timeout: 300)
-        assertSucceeded(result, "scripts/bench/deterministic --reps 1")
-        let summary = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/summary.json")))
-                                    as? [String: Any])
+        let summary = try benchScript("deterministic", ["--reps", "1", "--steps", "5", "--chunks", "128,64"], out: dir)
         XCTAssertEqual(summary["world"] as? Int, 2)
         let rows = try XCTUnwrap(summary["rows"] as? [[String: Any]])
         XCTAssertEqual(rows.compactMap { $0["setting"] as? String }, ["default", "chunk-128", "chunk-64"])

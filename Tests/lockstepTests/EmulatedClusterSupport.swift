@@ -48,6 +48,20 @@ struct EmulatedCluster {
         return EmulatedCluster(dir: dir, nodes: nodes, ranksPerNode: ranksPerNode)
     }
 
+    /// A test's own cluster: root checked, an earlier run's leftovers cleared, then `up`.
+    static func upForTest(_ what: String, nodes: Int, ranksPerNode: Int, dir: String) throws -> EmulatedCluster {
+        try requireRoot(what)
+        try clearLeftovers()
+        return try up(nodes: nodes, ranksPerNode: ranksPerNode, dir: dir)
+    }
+
+    /// A tearDown's `emulate down`: of the test's cluster, or by name when the test failed
+    /// before `up` returned; nil when not root (nothing was brought up).
+    static func downAfterTest(_ cluster: EmulatedCluster?) -> ProcessResult? {
+        guard getuid() == 0 else { return nil }
+        return cluster?.down() ?? runProcess(emulate, ["down"], timeout: 60)
+    }
+
     /// `emulate down --dir DIR`: ends what still runs in the nodes, removes namespaces, links, bridge and files.
     func down() -> ProcessResult { runProcess(Self.emulate, ["down", "--dir", dir], timeout: 60) }
 

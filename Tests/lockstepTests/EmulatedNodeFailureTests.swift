@@ -22,9 +22,7 @@ final class EmulatedNodeFailureTests: XCTestCase {
     }
 
     override func tearDown() {
-        if getuid() == 0 {
-            // By name too: the cluster of a test that failed before `up` returned.
-            let down = cluster?.down() ?? runProcess(EmulatedCluster.emulate, ["down"], timeout: 60)
+        if let down = EmulatedCluster.downAfterTest(cluster) {
             XCTAssertEqual(down.status, 0, "emulate down in tearDown\n\(down.output)")
         }
         try? FileManager.default.removeItem(atPath: dir)
@@ -32,9 +30,7 @@ final class EmulatedNodeFailureTests: XCTestCase {
     }
 
     private func upTwoByTwo() throws -> EmulatedCluster {
-        try EmulatedCluster.requireRoot("EmulatedNodeFailureTests")
-        try EmulatedCluster.clearLeftovers()
-        let cluster = try EmulatedCluster.up(nodes: 2, ranksPerNode: 2, dir: dir + "/cluster")
+        let cluster = try EmulatedCluster.upForTest("EmulatedNodeFailureTests", nodes: 2, ranksPerNode: 2, dir: dir + "/cluster")
         self.cluster = cluster
         return cluster
     }

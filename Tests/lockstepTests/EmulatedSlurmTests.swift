@@ -23,7 +23,8 @@ final class EmulatedSlurmTests: XCTestCase {
         if let cluster {
             let stop = runProcess(Self.slurm, ["stop", "--cluster", cluster.dir], timeout: 120)
             XCTAssertEqual(stop.status, 0, "cluster slurm stop\n\(stop.output)")
-            let down = cluster.down()
+        }
+        if let down = EmulatedCluster.downAfterTest(cluster) {
             XCTAssertEqual(down.status, 0, "emulate down\n\(down.output)")
         }
         try? FileManager.default.removeItem(atPath: dir)
@@ -37,9 +38,7 @@ final class EmulatedSlurmTests: XCTestCase {
     }
 
     func testTrainBatchJobSpansTwoNodes() throws {
-        try EmulatedCluster.requireRoot("EmulatedSlurmTests")
-        try EmulatedCluster.clearLeftovers()
-        let cluster = try EmulatedCluster.up(nodes: 2, ranksPerNode: 2, dir: dir + "/cluster")
+        let cluster = try EmulatedCluster.upForTest("EmulatedSlurmTests", nodes: 2, ranksPerNode: 2, dir: dir + "/cluster")
         self.cluster = cluster
         let start = runProcess(Self.slurm, ["start", "--cluster", cluster.dir], timeout: 180)
         XCTAssertEqual(start.status, 0, start.output)
