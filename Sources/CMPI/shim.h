@@ -8,6 +8,7 @@ static inline MPI_Comm lockstep_comm_world(void) { return MPI_COMM_WORLD; }
 static inline MPI_Comm lockstep_comm_null(void) { return MPI_COMM_NULL; }
 static inline MPI_Datatype lockstep_type_float(void) { return MPI_FLOAT; }
 static inline MPI_Datatype lockstep_type_double(void) { return MPI_DOUBLE; }
+static inline MPI_Datatype lockstep_type_int32(void) { return MPI_INT32_T; }
 static inline MPI_Datatype lockstep_type_int64(void) { return MPI_INT64_T; }
 static inline MPI_Datatype lockstep_type_uint16(void) { return MPI_UINT16_T; }
 static inline MPI_Datatype lockstep_type_byte(void) { return MPI_BYTE; }

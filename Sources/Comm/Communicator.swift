@@ -21,7 +21,7 @@ public protocol Communicator: AnyObject {
     func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws(CommError)
     /// Sums `buffer` over all ranks, in place. Integer sums are exact in any order, which is
     /// what deterministic mode builds on.
-    func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Int64>) throws(CommError)
+    func allReduceSum<E: ExactSumElement>(_ buffer: UnsafeMutableBufferPointer<E>) throws(CommError)
     /// Starts summing `buffer` over all ranks and returns at once; the buffer belongs to the
     /// communicator until the request completes.
     func startAllReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws(CommError) -> CommRequest
@@ -50,22 +50,21 @@ public protocol Communicator: AnyObject {
 }
 
 /// Work for the communication thread that mixes computation with collectives, such as
-/// deterministic mode's per-bucket exact sums (a max, a conversion, an Int64 sum).
+/// deterministic mode's per-bucket exact sums (a max, a conversion, an integer sum).
 public typealias CommTask = (any TaskCollectives) throws(CommError) -> Void
 
 /// The blocking collectives a `CommTask` runs, in order with the all-reduces around it.
 public protocol TaskCollectives {
     /// Sums `buffer` over all ranks, in place, with the configured algorithm.
-    func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Int64>) throws(CommError)
+    func allReduceSum<E: ExactSumElement>(_ buffer: UnsafeMutableBufferPointer<E>) throws(CommError)
     /// Sums `sums` over all ranks and leaves their Floats in `floats` (as many elements) on
     /// every rank: each rank calls `convert` on the range of `sums` it holds summed, which
     /// must write those elements of `floats`, and the Floats are then gathered. With the ring
     /// (and halving-doubling at two ranks, the same exchanges) the sums are reduce-scattered
-    /// and only Floats travel back, half the bytes of an Int64 all-gather; otherwise all of
-    /// `sums` is all-reduced and converted whole.
-    func allReduceSum(_ sums: UnsafeMutableBufferPointer<Int64>, convertingInto floats: UnsafeMutableBufferPointer<Float>,
+    /// and only Floats travel back; otherwise all of `sums` is all-reduced and converted whole.
+    func allReduceSum<E: ExactSumElement>(_ sums: UnsafeMutableBufferPointer<E>, convertingInto floats: UnsafeMutableBufferPointer<Float>,
                       _ convert: (Range<Int>) -> Void) throws(CommError)
-    /// The elementwise maximum of `values` over all ranks, in place.
+    /// The elementwise maximum of `values` (no NaN) over all ranks, in place.
     func allReduceMax(_ values: UnsafeMutableBufferPointer<Double>) throws(CommError)
 }
 
@@ -86,7 +85,27 @@ extension Float: ReducibleElement {
     }
 }
 
-extension Int64: ReducibleElement {
+/// A Double that an all-reduce combines by maximum (no NaN: the maximum is then exact and
+/// the same in any order).
+struct Maximum: ReducibleElement {
+    var value: Double
+
+    static func accumulate(_ into: UnsafeMutablePointer<Maximum>, _ from: UnsafePointer<Maximum>, count: Int) {
+        for i in 0..<count { into[i].value = max(into[i].value, from[i].value) }
+    }
+}
+
+/// The integers of exact sums. Additions wrap, so partial sums may overflow on the way as
+/// long as the final sum fits: the caller's headroom guarantees that.
+public protocol ExactSumElement: FixedWidthInteger, SignedInteger, ReducibleElement {}
+
+extension Int32: ExactSumElement {
+    public static func accumulate(_ into: UnsafeMutablePointer<Int32>, _ from: UnsafePointer<Int32>, count: Int) {
+        for i in 0..<count { into[i] &+= from[i] }
+    }
+}
+
+extension Int64: ExactSumElement {
     public static func accumulate(_ into: UnsafeMutablePointer<Int64>, _ from: UnsafePointer<Int64>, count: Int) {
         for i in 0..<count { into[i] &+= from[i] }
     }

@@ -116,9 +116,9 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
         try sumFloats(buffer)
     }
 
-    public func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Int64>) throws(CommError) {
+    public func allReduceSum<E: ExactSumElement>(_ buffer: UnsafeMutableBufferPointer<E>) throws(CommError) {
         precondition(queue.isIdle, "allReduceSum: a started all-reduce is still in flight")
-        try sum(buffer, Int64Wire.self, datatype: lockstep_type_int64())
+        try sum(buffer, ExactWire<E>.self, datatype: elementDatatype(E.self))
     }
 
     public func reduceScatterSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws(CommError) -> Range<Int> {
@@ -147,18 +147,18 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
     private struct DataPath: TaskCollectives {
         let owner: MPICommunicator
 
-        func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Int64>) throws(CommError) {
-            try owner.sum(buffer, Int64Wire.self, datatype: lockstep_type_int64())
+        func allReduceSum<E: ExactSumElement>(_ buffer: UnsafeMutableBufferPointer<E>) throws(CommError) {
+            try owner.sum(buffer, ExactWire<E>.self, datatype: elementDatatype(E.self))
         }
 
-        func allReduceSum(_ sums: UnsafeMutableBufferPointer<Int64>, convertingInto floats: UnsafeMutableBufferPointer<Float>,
+        func allReduceSum<E: ExactSumElement>(_ sums: UnsafeMutableBufferPointer<E>, convertingInto floats: UnsafeMutableBufferPointer<Float>,
                           _ convert: (Range<Int>) -> Void) throws(CommError) {
             precondition(sums.count == floats.count, "allReduceSum: \(sums.count) sums for \(floats.count) floats")
             // At two ranks halving-doubling exchanges the same halves as the ring, so it takes
             // the ring's split form too.
-            let algorithm = owner.algorithm(forBytes: sums.count * MemoryLayout<Int64>.stride)
+            let algorithm = owner.algorithm(forBytes: sums.count * MemoryLayout<E>.stride)
             if owner.size > 1 && (algorithm == .ring || (algorithm == .rhd && owner.size == 2)) {
-                convert(try owner.world.ringReduceScatter(sums, Int64Wire.self))
+                convert(try owner.world.ringReduceScatter(sums, ExactWire<E>.self))
                 try owner.world.ringAllGather(floats, Float32Wire.self)
             } else {
                 try allReduceSum(sums)
@@ -166,9 +166,12 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
             }
         }
 
+        /// Halving-doubling on point-to-point messages, whose waits rest like the sums' do
+        /// (MPI_Iallreduce's progress takes locks on every test).
         func allReduceMax(_ values: UnsafeMutableBufferPointer<Double>) throws(CommError) {
-            try owner.nativeAllReduce(values, datatype: lockstep_type_double(), op: lockstep_op_max(),
-                                      "MPI_Allreduce (max of \(values.count) values)")
+            try values.withMemoryRebound(to: Maximum.self) { (maxima) throws(CommError) in
+                try owner.world.halvingDoublingAllReduce(maxima, ExactWire<Maximum>.self)
+            }
         }
     }
 
@@ -186,7 +189,7 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
         let bytes = buffer.count * MemoryLayout<F.Element>.stride
         switch algorithm(forBytes: bytes) {
         case .auto, .mpi:
-            try nativeAllReduce(buffer, datatype: datatype, op: lockstep_op_sum(), "MPI_Allreduce (\(buffer.count) elements)")
+            try nativeAllReduce(buffer, datatype: datatype, "MPI_Allreduce (\(buffer.count) elements)")
         case .ring:
             try world.ringAllReduce(buffer, format)
         case .rhd:
@@ -198,18 +201,18 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
         }
     }
 
-    /// MPI's own all-reduce on the data communicator; with pacing, a tested MPI_Iallreduce
+    /// MPI's own sum all-reduce on the data communicator; with pacing, a tested MPI_Iallreduce
     /// that sleeps between tests instead of spinning on the core the main thread needs.
-    private func nativeAllReduce<E>(_ buffer: UnsafeMutableBufferPointer<E>, datatype: MPI_Datatype, op: MPI_Op,
+    private func nativeAllReduce<E>(_ buffer: UnsafeMutableBufferPointer<E>, datatype: MPI_Datatype,
                                     _ what: @autoclosure () -> String) throws(CommError) {
         if pacing.sleepMicroseconds <= 0 {
             try MPIRuntime.check(MPI_Allreduce(lockstep_in_place(), buffer.baseAddress, Int32(buffer.count), datatype,
-                                               op, world.comm), what())
+                                               lockstep_op_sum(), world.comm), what())
             return
         }
         var request: MPI_Request? = lockstep_request_null()
         try MPIRuntime.check(MPI_Iallreduce(lockstep_in_place(), buffer.baseAddress, Int32(buffer.count), datatype,
-                                            op, world.comm, &request), what())
+                                            lockstep_op_sum(), world.comm, &request), what())
         var done: Int32 = 0
         while done == 0 {
             try MPIRuntime.check(MPI_Test(&request, &done, nil), what())
@@ -277,7 +280,8 @@ public enum ProgressMode: String, Sendable, CaseIterable {
 /// The MPI datatype of an element type.
 func elementDatatype<E>(_ type: E.Type) -> MPI_Datatype {
     if E.self == Float.self { return lockstep_type_float() }
+    if E.self == Int32.self { return lockstep_type_int32() }
     if E.self == Int64.self { return lockstep_type_int64() }
-    if E.self == Double.self { return lockstep_type_double() }
+    if E.self == Double.self || E.self == Maximum.self { return lockstep_type_double() }
     preconditionFailure("no MPI datatype for \(E.self)")
 }

@@ -13,7 +13,7 @@ public final class SingleProcessCommunicator: Communicator {
     public var processorName: String { ProcessName.host }
 
     public func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws(CommError) {}
-    public func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Int64>) throws(CommError) {}
+    public func allReduceSum<E: ExactSumElement>(_ buffer: UnsafeMutableBufferPointer<E>) throws(CommError) {}
     public func startAllReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws(CommError) -> CommRequest {
         .completed
     }
@@ -37,8 +37,8 @@ public final class SingleProcessCommunicator: Communicator {
 
     /// A world of one's collectives, which change nothing.
     private struct Identity: TaskCollectives {
-        func allReduceSum(_ buffer: UnsafeMutableBufferPointer<Int64>) throws(CommError) {}
-        func allReduceSum(_ sums: UnsafeMutableBufferPointer<Int64>, convertingInto floats: UnsafeMutableBufferPointer<Float>,
+        func allReduceSum<E: ExactSumElement>(_ buffer: UnsafeMutableBufferPointer<E>) throws(CommError) {}
+        func allReduceSum<E: ExactSumElement>(_ sums: UnsafeMutableBufferPointer<E>, convertingInto floats: UnsafeMutableBufferPointer<Float>,
                           _ convert: (Range<Int>) -> Void) throws(CommError) {
             convert(0..<sums.count)
         }

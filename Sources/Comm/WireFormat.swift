@@ -37,17 +37,18 @@ enum Float32Wire: WireFormat {
     }
 }
 
-enum Int64Wire: WireFormat {
+/// Deterministic mode's integers and maxima, as themselves.
+enum ExactWire<E: ReducibleElement>: WireFormat {
     static var isIdentity: Bool { true }
-    static var datatype: MPI_Datatype { lockstep_type_int64() }
-    static func encode(_ from: UnsafePointer<Int64>, _ to: UnsafeMutablePointer<Int64>, _ count: Int) {
+    static var datatype: MPI_Datatype { elementDatatype(E.self) }
+    static func encode(_ from: UnsafePointer<E>, _ to: UnsafeMutablePointer<E>, _ count: Int) {
         to.update(from: from, count: count)
     }
-    static func decode(_ from: UnsafePointer<Int64>, _ to: UnsafeMutablePointer<Int64>, _ count: Int) {
+    static func decode(_ from: UnsafePointer<E>, _ to: UnsafeMutablePointer<E>, _ count: Int) {
         to.update(from: from, count: count)
     }
-    static func decodeAccumulate(_ from: UnsafePointer<Int64>, _ to: UnsafeMutablePointer<Int64>, _ count: Int) {
-        Int64.accumulate(to, from, count: count)
+    static func decodeAccumulate(_ from: UnsafePointer<E>, _ to: UnsafeMutablePointer<E>, _ count: Int) {
+        E.accumulate(to, from, count: count)
     }
 }
 

@@ -9,6 +9,8 @@ public func sum(_ x: Tensor) -> Double {
 }
 
 /// The largest |x[i]|, or 0 for an empty buffer. NaN propagates.
+// Never inlined: callers in other modules would get it compiled without AVX2.
+@inline(never)
 public func maxAbs(_ x: UnsafeBufferPointer<Float>) -> Float {
     // The bits of |v| order like the values, and every NaN's lie above +Inf's: one
     // vectorisable integer max finds both the largest magnitude and any NaN.

@@ -55,6 +55,9 @@ enum ConfigSchema {
         ConfigKey("train.skip_nonfinite", .bool, .bool(false)),
         ConfigKey("train.deterministic", .bool, .bool(false)),
         ConfigKey("train.chunk", .int, .int(16), .positive),
+        // The integers of deterministic mode's exact sums; "auto" takes int32 up to 64 chunks
+        // per step (FixedPointWidth).
+        ConfigKey("train.fixed_point", .string(choices: ["auto", "int32", "int64"]), .string("auto")),
 
         ConfigKey("optimizer.name", .string(choices: ["sgd", "adamw"]), .string("sgd")),
         ConfigKey("optimizer.lr", .double, .double(0.05), .positive),

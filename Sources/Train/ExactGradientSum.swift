@@ -12,53 +12,55 @@ import Tensor
 ///    goes on with earlier layers. A bucket holds blocks: whole tensors, or row blocks of a
 ///    weight that the bucket plan splits.
 /// 3. The task takes each block's largest |gradient| over the chunks, and a max all-reduce
-///    agrees on it. With 2^e above it, every chunk's values are turned into Int64 fixed
-///    point with 2^(62-H-e) units per 1: |value| < 2^(62-H), so a sum of up to 2^H chunk terms
-///    (H = 20: a million chunks per step, e.g. 1024 ranks × 1024 chunks) stays below 2^62.
-/// 4. The bucket's Int64 sums are summed across ranks with the configured all-reduce. Integer
-///    addition is associative, so ring, halving-doubling, hierarchical and MPI's own all
-///    produce the same integers, in any order, on any number of ranks.
+///    agrees on it. With 2^e above it, every chunk's values are turned into fixed point of
+///    `FixedPointWidth` W bits (Int32 or Int64) with 2^(W-2-H-e) units per 1: |value| ≤
+///    2^(W-2-H), so a sum of up to 2^H chunk terms stays within 2^(W-2).
+/// 4. The bucket's integer sums are summed across ranks with the configured all-reduce.
+///    Integer addition is associative, so ring, halving-doubling, hierarchical and MPI's own
+///    all produce the same integers, in any order, on any number of ranks.
 /// 5. The sums become Floats again, each rounded once, in the gradient buffer. With the ring
-///    (see `TaskCollectives.allReduceSum(_:convertingInto:_:)`) the Int64 sums are only
+///    (see `TaskCollectives.allReduceSum(_:convertingInto:_:)`) the sums are only
 ///    reduce-scattered: each rank converts the shard it holds summed, and the Floats are
 ///    gathered, so the way back moves 4 bytes per gradient.
 ///
-/// The blocks come from the bucket plan, which depends on comm.bucket_mb and the model only:
-/// the bits are the same at any world size for one config.
+/// The blocks come from the bucket plan, which depends on comm.bucket_mb and the model only,
+/// and the width from the number of chunks per step (a global figure): the bits are the same
+/// at any world size for one config and global batch.
 ///
-/// Error against the exact real sum: each term is off by at most half a unit, 2^(e+H-63), so
-/// a block's sum is within N·2^(e+H-63) plus the final Float rounding (2^-24 relative), with
-/// N the number of chunks: for N = 8 chunks that is below 2^-39 of the block's largest value.
-/// Losses are summed the same way, at 2^24 units per 1, by the task of the bucket that ends
-/// the buffer, with a count of the chunks whose loss sum was not finite or above 2^18 (the sum is then NaN).
+/// Error against the exact real sum: each term is off by at most half a unit, 2^(e+H+1-W), so
+/// a block's sum of N chunks is within N·2^(e+H+1-W) plus the final Float rounding (2^-24
+/// relative). Losses are summed in Int64 at 2^24 units per 1, by the task of the bucket that
+/// ends the buffer, with a count of the chunks whose loss sum was not finite or above 2^18
+/// (the sum is then NaN).
 final class ExactGradientSum {
-    static let headroomBits = 20
-    /// Loss units per 1, as a power of two: a chunk's loss sum up to 2^(62-H-24) = 2^18 keeps
-    /// the loss sum of a step of 2^H chunks below 2^62.
+    /// Loss units per 1, as a power of two: a chunk's loss sum up to 2^(62-20-24) = 2^18 keeps
+    /// the loss sum of a step of 2^20 chunks (the most Lockstep allows) below 2^62.
     static let lossExponent = 24
+    static let lossLimit = Double(sign: .plus, exponent: 62 - FixedPointWidth.int64.headroomBits, significand: 1)
 
     let chunk: Int
     let chunksPerRank: Int
+    let width: FixedPointWidth
     private let store: ParameterStore
     private let comm: Communicator
     /// Chunk gradients 0..<chunksPerRank-1; the last chunk's stays in `store.gradients`.
     private let kept: [Tensor]
-    /// The Int64 sums of one bucket at a time (tasks run one after another), then the loss
-    /// sum and the count of non-finite losses: small enough to stay in cache from the
-    /// conversion through the all-reduce to the conversion back.
+    /// The integer sums of one bucket at a time (tasks run one after another): small enough
+    /// to stay in cache from the conversion through the all-reduce to the conversion back.
     private let sums: FixedPointSums
     private let buckets: [ExactBucket]
     /// The bucket that ends the buffer, whose task also sums the losses.
     private let lossBucket: ExactBucket?
     private let tasks: [CommTask]
 
-    init(store: ParameterStore, comm: Communicator, plan: BucketPlan, chunk: Int, chunksPerRank: Int) {
+    init(store: ParameterStore, comm: Communicator, plan: BucketPlan, chunk: Int, chunksPerRank: Int, width: FixedPointWidth) {
         self.store = store
         self.comm = comm
         self.chunk = chunk
         self.chunksPerRank = chunksPerRank
+        self.width = width
         kept = (0..<max(chunksPerRank - 1, 0)).map { _ in store.makeStateBuffer() }
-        let sums = FixedPointSums(count: (plan.buckets.map(\.count).max() ?? 0) + 2)
+        let sums = FixedPointSums(count: plan.buckets.map(\.count).max() ?? 0, width: width)
         self.sums = sums
         let chunks = kept + [store.gradients]
         buckets = plan.buckets.indices.map { b in
@@ -89,7 +91,7 @@ final class ExactGradientSum {
         var total: Int64 = 0, nonFinite: Int64 = 0
         for loss in losses {
             let units = (loss * Double(1 << ExactGradientSum.lossExponent)).rounded(.toNearestOrEven)
-            if abs(units) < Double(sign: .plus, exponent: 62 - ExactGradientSum.headroomBits, significand: 1) {
+            if abs(units) < ExactGradientSum.lossLimit {
                 total += Int64(units)
             } else {
                 nonFinite += 1
@@ -116,16 +118,65 @@ final class ExactGradientSum {
     }
 }
 
-/// The Int64 sums of a bucket, shared by the buckets' tasks.
+/// The integer sums of a bucket, shared by the buckets' tasks, and the loss sum and count of
+/// non-finite losses (always Int64).
 private final class FixedPointSums {
-    let pointer: UnsafeMutablePointer<Int64>
+    let width: FixedPointWidth
+    private let memory: UnsafeMutableRawPointer
+    let loss: UnsafeMutablePointer<Int64>
 
-    init(count: Int) {
-        pointer = .allocate(capacity: count)
-        pointer.initialize(repeating: 0, count: count)
+    init(count: Int, width: FixedPointWidth) {
+        self.width = width
+        memory = .allocate(byteCount: count * MemoryLayout<Int64>.stride, alignment: MemoryLayout<Int64>.alignment)
+        switch width {
+        case .int32: memory.initializeMemory(as: Int32.self, repeating: 0, count: count)
+        case .int64: memory.initializeMemory(as: Int64.self, repeating: 0, count: count)
+        }
+        loss = .allocate(capacity: 2)
+        loss.initialize(repeating: 0, count: 2)
     }
 
-    deinit { pointer.deallocate() }
+    /// The sums, as the integers of `width` (the memory is bound to that type only).
+    func pointer<I: FixedPointSumElement>(_ type: I.Type) -> UnsafeMutablePointer<I> {
+        precondition(I.width == width, "fixed-point sums of \(width) read as \(I.width)")
+        return memory.assumingMemoryBound(to: I.self)
+    }
+
+    deinit {
+        memory.deallocate()
+        loss.deallocate()
+    }
+}
+
+/// The integers of deterministic mode's sums (train.fixed_point), and their headroom.
+public enum FixedPointWidth: String, Sendable, CaseIterable {
+    case int32, int64
+
+    /// H: a block's values are quantized to at most 2^(W-2-H), so that a sum of 2^H chunk terms
+    /// fits. Int32 keeps 24 significant bits for a block's largest value, as Float32 has; Int64
+    /// keeps 42 and serves up to 2^20 chunks per step (1024 ranks × 1024 chunks).
+    public var headroomBits: Int { self == .int32 ? 6 : 20 }
+    /// The most chunks one step may sum.
+    public var maxChunks: Int { 1 << headroomBits }
+    var bits: Int { self == .int32 ? 32 : 64 }
+
+    /// train.fixed_point = "auto": Int32, which moves half the bytes, while a step's chunks fit
+    /// its headroom; Int64 beyond. The number of chunks per step is the same at every world
+    /// size for one global batch, and so is the choice.
+    public static func auto(chunks: Int) -> FixedPointWidth { chunks <= int32.maxChunks ? .int32 : .int64 }
+}
+
+/// Int32 or Int64: Tensor's conversions, Comm's exact sums, and which width it is.
+private protocol FixedPointSumElement: FixedPointInteger, ExactSumElement {
+    static var width: FixedPointWidth { get }
+}
+
+extension Int32: FixedPointSumElement {
+    static var width: FixedPointWidth { .int32 }
+}
+
+extension Int64: FixedPointSumElement {
+    static var width: FixedPointWidth { .int64 }
 }
 
 /// One bucket's exact sum, run as a task on the communication thread. It holds what it reads
@@ -170,13 +221,28 @@ private final class ExactBucket {
             return
         }
         nonFiniteSlice = nil
-        let sums = self.sums.pointer  // element i of the bucket at sums[i - range.lowerBound]
+        switch sums.width {
+        case .int32: try sumBlocks(Int32.self, collectives)
+        case .int64: try sumBlocks(Int64.self, collectives)
+        }
+        if carriesLoss {
+            let pair = sums.loss
+            pair[0] = loss.sum
+            pair[1] = loss.nonFinite
+            try collectives.allReduceSum(UnsafeMutableBufferPointer(start: pair, count: 2))
+            loss = (pair[0], pair[1])
+        }
+    }
+
+    /// Converts the chunks' blocks to `I`, sums them over the ranks and converts them back
+    /// into the gradient buffer.
+    private func sumBlocks<I: FixedPointSumElement>(_ type: I.Type, _ collectives: any TaskCollectives) throws(CommError) {
+        let sums = self.sums.pointer(I.self)  // element i of the bucket at sums[i - range.lowerBound]
         for (k, block) in blocks.enumerated() {
             let exponent = exponent(k)
             for (n, g) in chunks.enumerated() {
-                convertToFixedPoint(UnsafeBufferPointer(start: g.pointer + block.elements.lowerBound, count: block.elements.count),
-                                    exponent: exponent, into: sums + (block.elements.lowerBound - range.lowerBound),
-                                    accumulate: n > 0)
+                I.convert(UnsafeBufferPointer(start: g.pointer + block.elements.lowerBound, count: block.elements.count),
+                          exponent: exponent, into: sums + (block.elements.lowerBound - range.lowerBound), accumulate: n > 0)
             }
         }
         let gradients = chunks[chunks.count - 1]
@@ -187,21 +253,16 @@ private final class ExactBucket {
             for (k, block) in blocks.enumerated() {
                 let part = block.elements.clamped(to: held)
                 if part.isEmpty { continue }
-                fixedPointToFloat(sums + (part.lowerBound - range.lowerBound), exponent: exponent(k),
-                                  into: UnsafeMutableBufferPointer(start: gradients.pointer + part.lowerBound, count: part.count))
+                I.toFloat(sums + (part.lowerBound - range.lowerBound), exponent: exponent(k),
+                          into: UnsafeMutableBufferPointer(start: gradients.pointer + part.lowerBound, count: part.count))
             }
-        }
-        if carriesLoss {
-            let pair = sums + range.count
-            pair[0] = loss.sum
-            pair[1] = loss.nonFinite
-            try collectives.allReduceSum(UnsafeMutableBufferPointer(start: pair, count: 2))
-            loss = (pair[0], pair[1])
         }
     }
 
-    /// Units per 1 of block `k` as a power of two: 2^(62-H) above its largest value.
+    /// Units per 1 of block `k` as a power of two: 2^(W-2-H) over the power of two above its
+    /// largest value.
     private func exponent(_ k: Int) -> Int {
-        maxima[k] > 0 ? 62 - ExactGradientSum.headroomBits - maxima[k].exponent - 1 : 0
+        let width = sums.width
+        return maxima[k] > 0 ? width.bits - 2 - width.headroomBits - (maxima[k].exponent + 1) : 0
     }
 }

@@ -137,12 +137,14 @@ public final class Trainer {
                                     exitCode: ExitCode.usage)
             }
             let chunks = globalBatch / t.chunk
-            guard chunks <= 1 << ExactGradientSum.headroomBits else {
-                throw TrainingError("deterministic mode sums at most \(1 << ExactGradientSum.headroomBits) chunks per step; \(globalBatch) samples in chunks of \(t.chunk) are \(chunks): raise train.chunk",
+            let width = t.fixedPoint ?? .auto(chunks: chunks)
+            guard chunks <= width.maxChunks else {
+                let fix = width == .int32 ? "set train.fixed_point = \"int64\" or raise train.chunk" : "raise train.chunk"
+                throw TrainingError("deterministic mode sums at most \(width.maxChunks) chunks per step in \(width.rawValue); \(globalBatch) samples in chunks of \(t.chunk) are \(chunks): \(fix)",
                                     exitCode: ExitCode.usage)
             }
             exact = ExactGradientSum(store: model.parameters, comm: comm, plan: plan, chunk: t.chunk,
-                                     chunksPerRank: t.batch * accumulate / t.chunk)
+                                     chunksPerRank: t.batch * accumulate / t.chunk, width: width)
         } else {
             exact = nil
         }
@@ -554,7 +556,7 @@ public final class Trainer {
             stepMsMedian: median, finalLoss: finalLoss, testAccuracy: evals.last?.accuracy ?? 0,
             testLoss: evals.last?.loss ?? 0, wallS: 0, trainS: trainSeconds, timeToTargetS: timeToTarget,
             peakRssMb: ResourceUsage.peakResidentMB, peakRssMbMax: rss[0], algorithm: algorithm,
-            compression: settings.comm.allReduce.compression.rawValue, progress: settings.comm.progress.rawValue,
+            compression: settings.comm.allReduce.compression.rawValue, fixedPoint: exact?.width.rawValue, progress: settings.comm.progress.rawValue,
             bucketMb: settings.comm.bucketMB, buckets: reducer.plan.buckets.count,
             commMsTotal: commTotal, commMsExposed: commExposed,
             overlapFraction: commTotal > 0 ? max(0, 1 - commExposed / commTotal) : 0,

@@ -28,6 +28,8 @@ public struct TrainingConfig: Sendable {
         public var skipNonFinite: Bool
         public var deterministic: Bool
         public var chunk: Int
+        /// Deterministic mode's integers; nil: "auto" (`FixedPointWidth.auto(chunks:)`).
+        public var fixedPoint: FixedPointWidth?
     }
 
     public enum OptimizerSettings: Sendable, Equatable {
@@ -83,7 +85,8 @@ public struct TrainingConfig: Sendable {
             seed: UInt64(c.int("train.seed")), accumulate: c.int("train.accumulate"), shuffle: c.bool("train.shuffle"),
             logEvery: c.int("train.log_every"), evalEvery: c.int("train.eval_every"),
             targetAccuracy: c.double("train.target_accuracy"), skipNonFinite: c.bool("train.skip_nonfinite"),
-            deterministic: c.bool("train.deterministic"), chunk: c.int("train.chunk"))
+            deterministic: c.bool("train.deterministic"), chunk: c.int("train.chunk"),
+            fixedPoint: FixedPointWidth(rawValue: c.string("train.fixed_point")))
         lr = c.double("optimizer.lr")
         switch c.string("optimizer.name") {
         case "adamw":

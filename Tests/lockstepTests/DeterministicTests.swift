@@ -14,8 +14,10 @@ final class DeterministicTests: XCTestCase {
     override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
 
     /// Trains `steps` steps at `world` with the per-rank batch that keeps the global batch,
-    /// and returns the final checkpoint and the per-step losses.
+    /// checks that the sums were of `width` integers, and returns the final checkpoint and the
+    /// per-step losses.
     private func run(world: Int, name: String, steps: Int = 12, _ settings: [String] = [], extra: [String] = [],
+                     width: String = "int32",
                      file: StaticString = #filePath, line: UInt = #line) throws -> (SafeTensorsFile, [(step: Int, loss: Double)]) {
         let checkpoints = "\(dir)/\(name)"
         let arguments = Tiny.train(["train.deterministic=true", "train.chunk=8", "train.batch=\(Self.globalBatch / world)",
@@ -23,7 +25,9 @@ final class DeterministicTests: XCTestCase {
                                    ["--summary", "\(dir)/\(name).json"] + extra)
         let result = world == 1 ? Lockstep.run(arguments, timeout: 120) : Lockstep.mpirun(world, arguments, timeout: 180)
         assertSucceeded(result, name, file: file, line: line)
-        return (try SafeTensorsFile(path: checkpoints + "/latest"), try Summary(dir + "/\(name).json").losses)
+        let summary = try Summary(dir + "/\(name).json")
+        XCTAssertEqual(summary.string("fixed_point"), width, "\(name): fixed_point", file: file, line: line)
+        return (try SafeTensorsFile(path: checkpoints + "/latest"), summary.losses)
     }
 
     private func assertSameBits(_ a: (SafeTensorsFile, [(step: Int, loss: Double)]),
@@ -68,6 +72,27 @@ final class DeterministicTests: XCTestCase {
         assertSameBits(try run(world: 4, name: "w4-wide", ["comm.bucket_mb=1"]), wide, "world 4 and 2 with 1 MB buckets")
         assertClose(wide.0.tensors.flatMap(\.values).map(Double.init), reference.0.tensors.flatMap(\.values).map(Double.init),
                     rtol: 1e-4, atol: 1e-6)
+    }
+
+    /// 96 chunks per step are beyond Int32's headroom: "auto" sums in Int64, as bitwise.
+    func testInt64SumsAreAsBitwiseAndCloseToInt32() throws {
+        let fine = ["train.chunk=2"]
+        let reference = try run(world: 1, name: "w1-int64", fine, width: "int64")
+        assertSameBits(try run(world: 3, name: "w3-int64", fine + ["comm.algorithm=ring"], width: "int64"), reference,
+                       "world 3, ring, Int64")
+        assertSameBits(try run(world: 8, name: "w8-int64", fine + ["comm.algorithm=hierarchical", "comm.ranks_per_node=4"],
+                               width: "int64"),
+                       reference, "world 8 as 2 nodes of 4, Int64")
+        // Int32 keeps 24 bits for a block's largest value, Int64 42: the same chunks of 8 in
+        // both end within Float32 noise of each other, but not bitwise.
+        let narrow = try run(world: 1, name: "w1-chunk8")
+        let wide = try run(world: 1, name: "w1-chunk8-int64", ["train.fixed_point=int64"], width: "int64")
+        let (a, b) = (narrow.0.tensors.flatMap(\.values), wide.0.tensors.flatMap(\.values))
+        XCTAssertNotEqual(a.map(\.bitPattern), b.map(\.bitPattern))
+        assertClose(a.map(Double.init), b.map(Double.init), rtol: 1e-4, atol: 1e-6)
+        assertFailed(Lockstep.run(Tiny.train(["train.deterministic=true", "train.chunk=2", "train.batch=192",
+                                              "train.fixed_point=int32"])), code: 2,
+                     contains: [#"deterministic mode sums at most 64 chunks per step in int32; 192 samples in chunks of 2 are 96: set train.fixed_point = "int64" or raise train.chunk"#])
     }
 
     func testTheDefaultModeIsNotBitwiseAcrossWorldSizes() throws {
