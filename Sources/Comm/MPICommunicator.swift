@@ -118,13 +118,13 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
 
     public func allReduceSum<E: ExactSumElement>(_ buffer: UnsafeMutableBufferPointer<E>) throws(CommError) {
         precondition(queue.isIdle, "allReduceSum: a started all-reduce is still in flight")
-        try sum(buffer, ExactWire<E>.self, datatype: elementDatatype(E.self))
+        try sum(buffer, PlainWire<E>.self)
     }
 
     public func reduceScatterSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws(CommError) -> Range<Int> {
         precondition(queue.isIdle, "reduceScatterSum: a started all-reduce is still in flight")
         return switch options.compression {
-        case .none: try world.ringReduceScatter(buffer, Float32Wire.self)
+        case .none: try world.ringReduceScatter(buffer, PlainWire<Float>.self)
         case .fp16: try world.ringReduceScatter(buffer, Float16Wire.self)
         case .bf16: try world.ringReduceScatter(buffer, BFloat16Wire.self)
         }
@@ -132,7 +132,7 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
 
     public func allGatherShards(_ buffer: UnsafeMutableBufferPointer<Float>) throws(CommError) {
         precondition(queue.isIdle, "allGatherShards: a started all-reduce is still in flight")
-        try world.ringAllGather(buffer, Float32Wire.self)
+        try world.ringAllGather(buffer, PlainWire<Float>.self)
     }
 
     public func startAllReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws(CommError) -> CommRequest {
@@ -148,7 +148,7 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
         let owner: MPICommunicator
 
         func allReduceSum<E: ExactSumElement>(_ buffer: UnsafeMutableBufferPointer<E>) throws(CommError) {
-            try owner.sum(buffer, ExactWire<E>.self, datatype: elementDatatype(E.self))
+            try owner.sum(buffer, PlainWire<E>.self)
         }
 
         func allReduceSum<E: ExactSumElement>(_ sums: UnsafeMutableBufferPointer<E>, convertingInto floats: UnsafeMutableBufferPointer<Float>,
@@ -158,8 +158,8 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
             // the ring's split form too.
             let algorithm = owner.algorithm(forBytes: sums.count * MemoryLayout<E>.stride)
             if owner.size > 1 && (algorithm == .ring || (algorithm == .rhd && owner.size == 2)) {
-                convert(try owner.world.ringReduceScatter(sums, ExactWire<E>.self))
-                try owner.world.ringAllGather(floats, Float32Wire.self)
+                convert(try owner.world.ringReduceScatter(sums, PlainWire<E>.self))
+                try owner.world.ringAllGather(floats, PlainWire<Float>.self)
             } else {
                 try allReduceSum(sums)
                 convert(0..<sums.count)
@@ -170,26 +170,25 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
         /// (MPI_Iallreduce's progress takes locks on every test).
         func allReduceMax(_ values: UnsafeMutableBufferPointer<Double>) throws(CommError) {
             try values.withMemoryRebound(to: Maximum.self) { (maxima) throws(CommError) in
-                try owner.world.halvingDoublingAllReduce(maxima, ExactWire<Maximum>.self)
+                try owner.world.halvingDoublingAllReduce(maxima, PlainWire<Maximum>.self)
             }
         }
     }
 
     private func sumFloats(_ buffer: UnsafeMutableBufferPointer<Float>) throws(CommError) {
         switch options.compression {
-        case .none: try sum(buffer, Float32Wire.self, datatype: lockstep_type_float())
-        case .fp16: try sum(buffer, Float16Wire.self, datatype: lockstep_type_float())
-        case .bf16: try sum(buffer, BFloat16Wire.self, datatype: lockstep_type_float())
+        case .none: try sum(buffer, PlainWire<Float>.self)
+        case .fp16: try sum(buffer, Float16Wire.self)
+        case .bf16: try sum(buffer, BFloat16Wire.self)
         }
     }
 
-    private func sum<F: WireFormat>(_ buffer: UnsafeMutableBufferPointer<F.Element>, _ format: F.Type,
-                                    datatype: MPI_Datatype) throws(CommError) {
+    private func sum<F: WireFormat>(_ buffer: UnsafeMutableBufferPointer<F.Element>, _ format: F.Type) throws(CommError) {
         if size == 1 || buffer.isEmpty { return }
         let bytes = buffer.count * MemoryLayout<F.Element>.stride
         switch algorithm(forBytes: bytes) {
         case .auto, .mpi:
-            try nativeAllReduce(buffer, datatype: datatype, "MPI_Allreduce (\(buffer.count) elements)")
+            try nativeAllReduce(buffer)
         case .ring:
             try world.ringAllReduce(buffer, format)
         case .rhd:
@@ -201,21 +200,22 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
         }
     }
 
-    /// MPI's own sum all-reduce on the data communicator; with pacing, a tested MPI_Iallreduce
-    /// that sleeps between tests instead of spinning on the core the main thread needs.
-    private func nativeAllReduce<E>(_ buffer: UnsafeMutableBufferPointer<E>, datatype: MPI_Datatype,
-                                    _ what: @autoclosure () -> String) throws(CommError) {
+    /// MPI's own sum all-reduce on the data communicator, in the element type; with pacing, a
+    /// tested MPI_Iallreduce that sleeps between tests instead of spinning on the core the
+    /// main thread needs.
+    private func nativeAllReduce<E>(_ buffer: UnsafeMutableBufferPointer<E>) throws(CommError) {
+        let what = "MPI_Allreduce (\(buffer.count) elements)", datatype = elementDatatype(E.self)
         if pacing.sleepMicroseconds <= 0 {
             try MPIRuntime.check(MPI_Allreduce(lockstep_in_place(), buffer.baseAddress, Int32(buffer.count), datatype,
-                                               lockstep_op_sum(), world.comm), what())
+                                               lockstep_op_sum(), world.comm), what)
             return
         }
         var request: MPI_Request? = lockstep_request_null()
         try MPIRuntime.check(MPI_Iallreduce(lockstep_in_place(), buffer.baseAddress, Int32(buffer.count), datatype,
-                                            lockstep_op_sum(), world.comm, &request), what())
+                                            lockstep_op_sum(), world.comm, &request), what)
         var done: Int32 = 0
         while done == 0 {
-            try MPIRuntime.check(MPI_Test(&request, &done, nil), what())
+            try MPIRuntime.check(MPI_Test(&request, &done, nil), what)
             if done == 0 { pacing.pause() }
         }
     }

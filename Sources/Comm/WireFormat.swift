@@ -23,22 +23,8 @@ extension WireFormat {
     }
 }
 
-enum Float32Wire: WireFormat {
-    static var isIdentity: Bool { true }
-    static var datatype: MPI_Datatype { lockstep_type_float() }
-    static func encode(_ from: UnsafePointer<Float>, _ to: UnsafeMutablePointer<Float>, _ count: Int) {
-        to.update(from: from, count: count)
-    }
-    static func decode(_ from: UnsafePointer<Float>, _ to: UnsafeMutablePointer<Float>, _ count: Int) {
-        to.update(from: from, count: count)
-    }
-    static func decodeAccumulate(_ from: UnsafePointer<Float>, _ to: UnsafeMutablePointer<Float>, _ count: Int) {
-        Float.accumulate(to, from, count: count)
-    }
-}
-
-/// Deterministic mode's integers and maxima, as themselves.
-enum ExactWire<E: ReducibleElement>: WireFormat {
+/// Elements as themselves: fp32 gradients, and deterministic mode's integers and maxima.
+enum PlainWire<E: ReducibleElement>: WireFormat {
     static var isIdentity: Bool { true }
     static var datatype: MPI_Datatype { elementDatatype(E.self) }
     static func encode(_ from: UnsafePointer<E>, _ to: UnsafeMutablePointer<E>, _ count: Int) {
