@@ -30,17 +30,25 @@ private func fixedPoint(_ x: Float, _ scale: Double) -> Int64 {
     Int64(bitPattern: (Double(x) * scale + roundingMagic).bitPattern) &- roundingMagicBits
 }
 
+/// Both types' conversion: the low bits of `fixedPoint`, which are the whole result when the
+/// value fits the type.
+@inline(__always)
+private func convertToFixedPoint<I: FixedWidthInteger>(_ x: UnsafeBufferPointer<Float>, exponent: Int,
+                                                       into: UnsafeMutablePointer<I>, accumulate: Bool) {
+    let scale = Double(sign: .plus, exponent: exponent, significand: 1)
+    guard let source = x.baseAddress else { return }
+    if accumulate {
+        for i in 0..<x.count { into[i] &+= I(truncatingIfNeeded: fixedPoint(source[i], scale)) }
+    } else {
+        for i in 0..<x.count { into[i] = I(truncatingIfNeeded: fixedPoint(source[i], scale)) }
+    }
+}
+
 extension Int64: FixedPointInteger {
     @inline(never)
     public static func convert(_ x: UnsafeBufferPointer<Float>, exponent: Int, into: UnsafeMutablePointer<Int64>,
                                accumulate: Bool) {
-        let scale = Double(sign: .plus, exponent: exponent, significand: 1)
-        guard let source = x.baseAddress else { return }
-        if accumulate {
-            for i in 0..<x.count { into[i] &+= fixedPoint(source[i], scale) }
-        } else {
-            for i in 0..<x.count { into[i] = fixedPoint(source[i], scale) }
-        }
+        convertToFixedPoint(x, exponent: exponent, into: into, accumulate: accumulate)
     }
 
     @inline(never)
@@ -60,18 +68,11 @@ extension Int64: FixedPointInteger {
 }
 
 extension Int32: FixedPointInteger {
-    /// The low 32 bits of the Int64 conversion, which are the whole result when every
-    /// |x[i]| · 2^exponent ≤ 2^31.
+    /// Exact while every |x[i]| · 2^exponent ≤ 2^31.
     @inline(never)
     public static func convert(_ x: UnsafeBufferPointer<Float>, exponent: Int, into: UnsafeMutablePointer<Int32>,
                                accumulate: Bool) {
-        let scale = Double(sign: .plus, exponent: exponent, significand: 1)
-        guard let source = x.baseAddress else { return }
-        if accumulate {
-            for i in 0..<x.count { into[i] &+= Int32(truncatingIfNeeded: fixedPoint(source[i], scale)) }
-        } else {
-            for i in 0..<x.count { into[i] = Int32(truncatingIfNeeded: fixedPoint(source[i], scale)) }
-        }
+        convertToFixedPoint(x, exponent: exponent, into: into, accumulate: accumulate)
     }
 
     /// A Double holds every Int32 exactly.

@@ -40,7 +40,7 @@ final class ExactGradientSum {
 
     let chunk: Int
     let chunksPerRank: Int
-    let width: FixedPointWidth
+    var width: FixedPointWidth { sums.width }
     private let store: ParameterStore
     private let comm: Communicator
     /// Chunk gradients 0..<chunksPerRank-1; the last chunk's stays in `store.gradients`.
@@ -58,7 +58,6 @@ final class ExactGradientSum {
         self.comm = comm
         self.chunk = chunk
         self.chunksPerRank = chunksPerRank
-        self.width = width
         kept = (0..<max(chunksPerRank - 1, 0)).map { _ in store.makeStateBuffer() }
         let sums = FixedPointSums(count: plan.buckets.map(\.count).max() ?? 0, width: width)
         self.sums = sums
@@ -138,8 +137,7 @@ private final class FixedPointSums {
 
     /// The sums, as the integers of `width` (the memory is bound to that type only).
     func pointer<I: FixedPointSumElement>(_ type: I.Type) -> UnsafeMutablePointer<I> {
-        precondition(I.width == width, "fixed-point sums of \(width) read as \(I.width)")
-        return memory.assumingMemoryBound(to: I.self)
+        memory.assumingMemoryBound(to: I.self)
     }
 
     deinit {
@@ -148,18 +146,8 @@ private final class FixedPointSums {
     }
 }
 
-/// Int32 or Int64: Tensor's conversions, Comm's exact sums, and which width it is.
-private protocol FixedPointSumElement: FixedPointInteger, ExactSumElement {
-    static var width: FixedPointWidth { get }
-}
-
-extension Int32: FixedPointSumElement {
-    static var width: FixedPointWidth { .int32 }
-}
-
-extension Int64: FixedPointSumElement {
-    static var width: FixedPointWidth { .int64 }
-}
+/// Int32 or Int64: Tensor's conversions and Comm's exact sums.
+private typealias FixedPointSumElement = FixedPointInteger & ExactSumElement
 
 /// One bucket's exact sum, run as a task on the communication thread. It holds what it reads
 /// and writes, so a step abandoned after an error cannot free them under that thread.
