@@ -53,6 +53,8 @@ enum ConfigSchema {
         ConfigKey("train.eval_every", .int, .int(0), .nonNegative),
         ConfigKey("train.target_accuracy", .double, .double(0), .atMost(1)),
         ConfigKey("train.skip_nonfinite", .bool, .bool(false)),
+        // Split each step's global batch across the ranks by their measured speed (BatchBalancer).
+        ConfigKey("train.balance", .bool, .bool(false)),
         ConfigKey("train.deterministic", .bool, .bool(false)),
         ConfigKey("train.chunk", .int, .int(16), .positive),
         // The integers of deterministic mode's exact sums; "auto" takes int32 up to 64 chunks

@@ -2,12 +2,14 @@ import Foundation
 
 /// Faults that tests inject on purpose: `--fault stall:rank=1:step=5[:seconds=600]` stops a
 /// rank's main thread at the start of a step; `--fault nan:rank=0:step=3` puts a NaN into
-/// that rank's input batch. They exist for tests only: the option is refused unless
+/// that rank's input batch; `--fault slow:rank=1:step=1[:us=200]` makes that rank, from that
+/// step on, sleep `us` microseconds per sample it computes, as a slower core would. They exist for tests only: the option is refused unless
 /// LOCKSTEP_FAULT_INJECTION=1 is set, so a normal run cannot reach them.
 public struct FaultInjection: Sendable, Equatable {
     public enum Kind: Sendable, Equatable {
         case stall(seconds: Double)
         case nan
+        case slow(microsecondsPerSample: Int)
     }
 
     public let kind: Kind
@@ -35,7 +37,10 @@ public struct FaultInjection: Sendable, Equatable {
         switch parts.first {
         case "stall": kind = .stall(seconds: fields["seconds"].flatMap(Double.init) ?? 3600)
         case "nan": kind = .nan
-        default: throw ConfigError("--fault \(spec): unknown fault \(parts.first ?? ""), expected stall or nan")
+        case "slow":
+            guard let us = Int(fields["us"] ?? "200"), us >= 1 else { throw ConfigError("--fault \(spec): us must be a positive integer") }
+            kind = .slow(microsecondsPerSample: us)
+        default: throw ConfigError("--fault \(spec): unknown fault \(parts.first ?? ""), expected stall, nan or slow")
         }
         self.rank = rank
         self.step = step

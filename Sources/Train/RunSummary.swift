@@ -33,6 +33,8 @@ public struct RunSummary: Codable, Equatable, Sendable {
     public var compression: String
     /// Deterministic mode's integers ("int32" or "int64"); nil in the default mode.
     public var fixedPoint: String?
+    /// With train.balance: each rank's mean share of a step's global batch; nil otherwise.
+    public var batchShareMean: [Double]?
     public var progress: String
     public var bucketMb: Double
     public var buckets: Int
@@ -83,7 +85,7 @@ public struct RunSummary: Codable, Equatable, Sendable {
         case samplesPerS = "samples_per_s", stepMsMedian = "step_ms_median", finalLoss = "final_loss"
         case testAccuracy = "test_accuracy", testLoss = "test_loss", wallS = "wall_s", trainS = "train_s"
         case timeToTargetS = "time_to_target_s", peakRssMb = "peak_rss_mb", peakRssMbMax = "peak_rss_mb_max"
-        case algorithm, compression, fixedPoint = "fixed_point", progress, bucketMb = "bucket_mb", buckets
+        case algorithm, compression, fixedPoint = "fixed_point", batchShareMean = "batch_share_mean", progress, bucketMb = "bucket_mb", buckets
         case commMsTotal = "comm_ms_total", commMsExposed = "comm_ms_exposed", overlapFraction = "overlap_fraction"
         case phaseMs = "phase_ms", lossHistory = "loss_history", evalHistory = "eval_history"
         case skippedSteps = "skipped_steps", stoppedBy = "stopped_by", checkpoint

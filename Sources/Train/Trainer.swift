@@ -59,25 +59,36 @@ public final class Trainer {
     private let exact: ExactGradientSum?
     /// Whether each rank updates only its shard (optimizer.sharded, at world > 1).
     private let sharded: Bool
-    /// The gradient scale of a micro-batch's loss: 1 / (per-rank batch × accumulate), so that
-    /// the loss is a mean over the global batch once the all-reduced gradients are divided by
-    /// the world size; in deterministic mode 1 / global batch, as its exact sum is not divided.
-    private var lossScale: Float { 1 / Float(exact == nil ? settings.train.batch * accumulate : globalBatch) }
+    /// The split of each step's global batch by the ranks' speed (train.balance, at world > 1), or nil.
+    private var balancer: BatchBalancer?
+    /// Whether each sample's loss is scaled by 1 / global batch, so that the summed gradients
+    /// are already the mean: in deterministic mode (its exact sum is not divided) and with
+    /// train.balance (the ranks' shares differ). Otherwise each rank averages over its own
+    /// samples and the all-reduced sum is divided by the world size.
+    private var gradientsSumToMean: Bool { exact != nil || balancer != nil }
+    /// The gradient scale of a micro-batch's loss (see `gradientsSumToMean`).
+    private var lossScale: Float { 1 / Float(gradientsSumToMean ? globalBatch : settings.train.batch * accumulate) }
     /// Time spent per phase over the run (ns).
     private var phases = PhaseTimes()
-    /// The samples this rank's loss sum covers per step: its share of the global batch, or in
-    /// deterministic mode all of it on rank 0 (which holds the exact global loss) and none elsewhere.
+    /// The samples this rank's loss sum covers in the coming step: its share of the global
+    /// batch, or in deterministic mode all of it on rank 0 (which holds the exact global loss)
+    /// and none elsewhere.
     private var lossSamplesPerStep: Int {
-        exact == nil ? settings.train.batch * accumulate : (comm.rank == 0 ? globalBatch : 0)
+        if exact != nil { return comm.rank == 0 ? globalBatch : 0 }
+        return balancer?.shares[comm.rank] ?? settings.train.batch * accumulate
     }
     /// Deterministic mode: each local chunk's loss sum, and the time of the exact sums (ns).
     private lazy var chunkLosses = [Double](repeating: 0, count: exact?.chunksPerRank ?? 0)
     /// Communication the step waits for in full: deterministic mode's exact sums, and the
     /// sharded optimizer's reduce-scatter and allgather (ns).
     private var blockingCommNanoseconds: UInt64 = 0
-    /// Control values agreed by all-reduces: stop signal and non-finite flag (max) every
-    /// step, loss sum and sample count (sum) at logging steps.
-    private var control = [Double](repeating: 0, count: 4)
+    /// Control values agreed by all-reduces. Every step a max over `maxControl`: the stop
+    /// signal, the non-finite flag and, with train.balance, one slot per rank for its compute
+    /// seconds per sample (zero in the other ranks' copies). At logging steps a sum over
+    /// `sumControl`: loss sum and sample count.
+    private var control: [Double]
+    private var maxControl: Range<Int> { 0..<(control.count - 2) }
+    private var sumControl: Range<Int> { (control.count - 2)..<control.count }
 
     /// Builds everything a run needs: checks that all ranks agree, restores a checkpoint or
     /// broadcasts rank 0's initial parameters, and sizes the epoch.
@@ -90,7 +101,10 @@ public final class Trainer {
         self.activity = activity
         BLASThreads.set(1)  // one rank per core: OpenBLAS's own threads would only compete
         let t = settings.train
-        model = try Sequential(spec: settings.model, maxBatch: t.deterministic ? t.chunk : t.batch)
+        // train.balance gives a rank up to half as many samples again as the even share.
+        let balancing = t.balance && comm.size > 1
+        model = try Sequential(spec: settings.model,
+                               maxBatch: t.deterministic ? t.chunk : (balancing ? t.batch + t.batch / 2 : t.batch))
         optimizer = switch settings.optimizer {
         case let .sgd(momentum, nesterov, weightDecay):
             SGD(model.parameters, momentum: Float(momentum), nesterov: nesterov, weightDecay: Float(weightDecay))
@@ -149,6 +163,11 @@ public final class Trainer {
             exact = nil
         }
         sharded = settings.shardedOptimizer && comm.size > 1
+        balancer = balancing
+            ? BatchBalancer(world: comm.size, perRank: t.batch * accumulate, maxShare: model.maxBatch * accumulate,
+                            minimum: accumulate)
+            : nil
+        control = [Double](repeating: 0, count: 2 + (balancing ? comm.size : 0) + 2)
         if sharded {
             optimizer.updateRange = shard(of: comm.rank, count: model.parameters.totalCount, ranks: comm.size)
         }
@@ -228,7 +247,7 @@ public final class Trainer {
         let t = settings.train
         var indices = epochIndices(state.epoch)
         var stepNanos = [UInt64](repeating: 0, count: max(totalSteps - state.step, 0))
-        var lossSinceLog = 0.0, stepsSinceLog = 0
+        var lossSinceLog = 0.0, samplesSinceLog = 0
         var losses: [RunSummary.LossPoint] = []
         var evals: [RunSummary.EvalPoint] = []
         var lastLoss = Double.nan
@@ -252,6 +271,7 @@ public final class Trainer {
                 usleep(UInt32(min(seconds, 4000) * 1e6))
             }
             let stepStart = MonotonicClock.nanoseconds()
+            let lossSamples = lossSamplesPerStep
             let localLoss = try trainStep(indices, stepNumber: stepNumber)
             let stepEnd = MonotonicClock.nanoseconds()
             timeline.record(.step, start: stepStart, end: stepEnd)
@@ -260,7 +280,7 @@ public final class Trainer {
             state.epochStep += 1
             if localLoss.isFinite {
                 lossSinceLog += localLoss
-                stepsSinceLog += 1
+                samplesSinceLog += lossSamples
             }
 
             if options.checkIdenticalRanks { try checkIdenticalParameters() }
@@ -271,15 +291,14 @@ public final class Trainer {
             let logging = state.step % t.logEvery == 0 || epochEnds || last
             stopSignal = Int32(control[0])
             if logging {
-                control[2] = lossSinceLog
-                control[3] = Double(stepsSinceLog * lossSamplesPerStep)
+                let sums = sumControl
+                control[sums.lowerBound] = lossSinceLog
+                control[sums.lowerBound + 1] = Double(samplesSinceLog)
                 activity.set(.waitingControl, step: stepNumber)
                 try control.withUnsafeMutableBufferPointer { (b) throws(CommError) in
-                    try comm.allReduce(UnsafeMutableBufferPointer(rebasing: b[2..<4]), .sum)
+                    try comm.allReduce(UnsafeMutableBufferPointer(rebasing: b[sums]), .sum)
                 }
-            }
-            if logging {
-                lastLoss = control[2] / control[3]
+                lastLoss = control[sums.lowerBound] / control[sums.lowerBound + 1]
                 losses.append(.init(step: state.step, loss: lastLoss))
                 let now = MonotonicClock.nanoseconds()
                 let rate = Double((state.step - lastLogStep) * globalBatch) / (Double(now - lastLogTime) / 1e9)
@@ -287,7 +306,7 @@ public final class Trainer {
                 progress.step(state.step, epoch: state.epoch + 1, loss: lastLoss, samplesPerSecond: rate,
                               secondsLeft: perStep * Double(totalSteps - state.step))
                 lossSinceLog = 0
-                stepsSinceLog = 0
+                samplesSinceLog = 0
                 lastLogTime = now
                 lastLogStep = state.step
             }
@@ -338,13 +357,15 @@ public final class Trainer {
     private func trainStep(_ indices: [Int], stepNumber: Int) throws -> Double {
         let t = settings.train
         var localLoss = 0.0
+        var computeNanos: UInt64 = 0
         let micros = exact?.chunksPerRank ?? accumulate
         for micro in 0..<micros {
             let samples = microBatch(micro)
             let t0 = MonotonicClock.nanoseconds()
             loader.load(indices[samples], into: model.input)
-            if let fault = options.fault, fault.rank == comm.rank, fault.step == stepNumber, fault.kind == .nan {
-                model.input[0] = .nan
+            if let fault = options.fault, fault.rank == comm.rank {
+                if fault.step == stepNumber, fault.kind == .nan { model.input[0] = .nan }
+                if stepNumber >= fault.step, case let .slow(us) = fault.kind { usleep(UInt32(us * samples.count)) }
             }
             let t1 = MonotonicClock.nanoseconds()
             model.forward(batch: samples.count)
@@ -368,6 +389,7 @@ public final class Trainer {
             phases.data += t1 - t0
             phases.forward += t2 - t1
             phases.backward += t3 - t2
+            computeNanos += t3 - t0
         }
         let waitStart = MonotonicClock.nanoseconds()
         if sharded {
@@ -394,10 +416,17 @@ public final class Trainer {
         control[0] = Double(StopSignal.pending)
         control[1] = exactNonFinite != nil
             || firstNonFinite(UnsafeBufferPointer(rebasing: UnsafeBufferPointer(gradients.buffer)[share])) != nil ? 1 : 0
-        activity.set(.waitingControl, step: stepNumber)
-        try control.withUnsafeMutableBufferPointer { (b) throws(CommError) in
-            try comm.allReduce(UnsafeMutableBufferPointer(rebasing: b[0..<2]), .max)
+        if let balancer {
+            for r in 0..<comm.size {
+                control[2 + r] = r == comm.rank ? Double(computeNanos) / 1e9 / Double(balancer.shares[r]) : 0
+            }
         }
+        activity.set(.waitingControl, step: stepNumber)
+        let maxima = maxControl
+        try control.withUnsafeMutableBufferPointer { (b) throws(CommError) in
+            try comm.allReduce(UnsafeMutableBufferPointer(rebasing: b[maxima]), .max)
+        }
+        balancer?.update(secondsPerSample: control[2..<(2 + comm.size)])
         activity.set(.computing, step: stepNumber)
         if control[1] != 0 {
             let name = exactNonFinite.map { model.parameters.slices[$0].name }
@@ -413,8 +442,8 @@ public final class Trainer {
             progress.note("lockstep: step \(stepNumber): non-finite gradient in \(name); step skipped (train.skip_nonfinite)")
             model.parameters.zeroGradients()
         } else {
-            // The reducer sums over the world (divide by it); the exact sum is already the mean.
-            optimizer.step(lr: schedule.lr(at: state.step), gradScale: exact == nil ? 1 / Float(comm.size) : 1)
+            // A plain sum over the world is divided by it; see `gradientsSumToMean`.
+            optimizer.step(lr: schedule.lr(at: state.step), gradScale: gradientsSumToMean ? 1 : 1 / Float(comm.size))
             if sharded { try gatherShardedUpdate() }
         }
         let end = MonotonicClock.nanoseconds()
@@ -437,19 +466,25 @@ public final class Trainer {
     }
 
     /// The epoch's samples as this rank reads them: its interleaved share, or in deterministic
-    /// mode the whole global order (a rank takes whole chunks of it).
+    /// mode and with train.balance the whole global order (a rank takes its part of each step's
+    /// global batch from it).
     private func epochIndices(_ epoch: Int) -> [Int] {
-        exact == nil ? sampler.indices(epoch: epoch) : sampler.globalOrder(epoch: epoch)
+        exact == nil && balancer == nil ? sampler.indices(epoch: epoch) : sampler.globalOrder(epoch: epoch)
     }
 
     /// Where micro-batch `micro` of this step lies in the epoch's `indices`: in the default
     /// mode a micro-batch of this rank's shard; in deterministic mode a chunk of this rank's
-    /// share of the global order.
+    /// share of the global order; with train.balance an `accumulate`-th of this rank's part of
+    /// the step's global batch.
     private func microBatch(_ micro: Int) -> Range<Int> {
         let perRank = settings.train.batch * accumulate
         if let exact {
             let first = state.epochStep * globalBatch + comm.rank * perRank + micro * exact.chunk
             return first..<(first + exact.chunk)
+        }
+        if let balancer {
+            let part = balancer.range(ofRank: comm.rank), first = state.epochStep * globalBatch + part.lowerBound
+            return (first + micro * part.count / accumulate)..<(first + (micro + 1) * part.count / accumulate)
         }
         let first = state.epochStep * perRank + micro * settings.train.batch
         return first..<(first + settings.train.batch)
@@ -556,7 +591,8 @@ public final class Trainer {
             stepMsMedian: median, finalLoss: finalLoss, testAccuracy: evals.last?.accuracy ?? 0,
             testLoss: evals.last?.loss ?? 0, wallS: 0, trainS: trainSeconds, timeToTargetS: timeToTarget,
             peakRssMb: ResourceUsage.peakResidentMB, peakRssMbMax: rss[0], algorithm: algorithm,
-            compression: settings.comm.allReduce.compression.rawValue, fixedPoint: exact?.width.rawValue, progress: settings.comm.progress.rawValue,
+            compression: settings.comm.allReduce.compression.rawValue, fixedPoint: exact?.width.rawValue,
+            batchShareMean: balancer?.meanShares, progress: settings.comm.progress.rawValue,
             bucketMb: settings.comm.bucketMB, buckets: reducer.plan.buckets.count,
             commMsTotal: commTotal, commMsExposed: commExposed,
             overlapFraction: commTotal > 0 ? max(0, 1 - commExposed / commTotal) : 0,

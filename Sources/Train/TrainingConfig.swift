@@ -26,6 +26,8 @@ public struct TrainingConfig: Sendable {
         /// Stop once test accuracy reaches this (0: never).
         public var targetAccuracy: Double
         public var skipNonFinite: Bool
+        /// Split each step's global batch by the ranks' measured speed (`BatchBalancer`).
+        public var balance: Bool
         public var deterministic: Bool
         public var chunk: Int
         /// Deterministic mode's integers; nil: "auto" (`FixedPointWidth.auto(chunks:)`).
@@ -85,7 +87,7 @@ public struct TrainingConfig: Sendable {
             seed: UInt64(c.int("train.seed")), accumulate: c.int("train.accumulate"), shuffle: c.bool("train.shuffle"),
             logEvery: c.int("train.log_every"), evalEvery: c.int("train.eval_every"),
             targetAccuracy: c.double("train.target_accuracy"), skipNonFinite: c.bool("train.skip_nonfinite"),
-            deterministic: c.bool("train.deterministic"), chunk: c.int("train.chunk"),
+            balance: c.bool("train.balance"), deterministic: c.bool("train.deterministic"), chunk: c.int("train.chunk"),
             fixedPoint: FixedPointWidth(rawValue: c.string("train.fixed_point")))
         lr = c.double("optimizer.lr")
         switch c.string("optimizer.name") {
@@ -123,6 +125,9 @@ public struct TrainingConfig: Sendable {
         }
         if train.deterministic && compression != .none {
             throw ConfigError("\(at): train.deterministic = true sums gradients exactly, so it refuses comm.compression = \"\(compression.rawValue)\"; set comm.compression = \"none\"")
+        }
+        if train.deterministic && train.balance {
+            throw ConfigError("\(at): train.deterministic = true gives every rank the same number of whole chunks, so it refuses train.balance = true; set one of them false")
         }
         if train.deterministic && shardedOptimizer {
             throw ConfigError("\(at): train.deterministic = true sums whole gradient buffers exactly, so it refuses optimizer.sharded = true; set one of them false")

@@ -123,6 +123,11 @@ final class DeterministicTests: XCTestCase {
         assertFailed(result, code: 2, contains: [#"train.deterministic = true sums gradients exactly, so it refuses comm.compression = "fp16"; set comm.compression = "none""#])
     }
 
+    func testBalancingIsRefused() {
+        let result = Lockstep.run(Tiny.train(["train.deterministic=true", "train.balance=true"]))
+        assertFailed(result, code: 2, contains: ["train.deterministic = true gives every rank the same number of whole chunks, so it refuses train.balance = true; set one of them false"])
+    }
+
     func testAChunkThatDoesNotDivideTheShareIsRefused() {
         let result = Lockstep.run(Tiny.train(["train.deterministic=true", "train.chunk=12", "train.batch=32"]))
         assertFailed(result, code: 2, contains: ["train.chunk = 12 must divide the 32 samples each rank takes per step"])

@@ -53,14 +53,18 @@ final class EquivalenceTests: XCTestCase {
         return (summary.losses, checkpoint)
     }
 
-    /// World 4, batch 32, with `comm` settings, against world 1.
-    private func compare(_ comm: [String], file: StaticString = #filePath, line: UInt = #line) throws {
+    /// World 4, batch 32, with `comm` settings (and `arguments`), against world 1.
+    /// - Returns: the world-4 run's summary, nil if it failed.
+    @discardableResult
+    private func compare(_ comm: [String], arguments: [String] = [], environment: [String: String] = [:],
+                         file: StaticString = #filePath, line: UInt = #line) throws -> Summary? {
         let (expectedLosses, expectedCheckpoint) = try worldOne()
         let what = "world 4 with \(comm.joined(separator: " "))"
         let result = Lockstep.mpirun(4, Tiny.train(Self.settings(batch: 32, checkpointDir: dir + "/ckpt") + comm,
-                                                   ["--summary", dir + "/summary.json"]), timeout: 120)
+                                                   ["--summary", dir + "/summary.json"] + arguments),
+                                     environment: environment, timeout: 120)
         assertSucceeded(result, what, file: file, line: line)
-        guard result.status == 0 else { return }
+        guard result.status == 0 else { return nil }
         let summary = try Summary(dir + "/summary.json")
         XCTAssertEqual(summary.int("world"), 4, what, file: file, line: line)
         XCTAssertEqual(summary.int("global_batch"), 128, what, file: file, line: line)
@@ -75,6 +79,7 @@ final class EquivalenceTests: XCTestCase {
         XCTAssertTrue(checkpoint.names.contains("optim.momentum.fc1.weight"), "\(what): \(checkpoint.names)", file: file, line: line)
         assertCheckpointsClose(checkpoint, expectedCheckpoint, relative: Self.tolerance, "\(what): final tensors",
                                file: file, line: line)
+        return summary
     }
 
     func testMPI() throws { try compare(["comm.algorithm=mpi"]) }
@@ -87,4 +92,18 @@ final class EquivalenceTests: XCTestCase {
     func testAuto() throws { try compare(["comm.algorithm=auto"]) }
     /// Each rank updates a quarter of the parameters; the checkpoint gathers the momentum back.
     func testShardedOptimizer() throws { try compare(["optimizer.sharded=true"]) }
+
+    /// train.balance with rank 3 made slow (it sleeps 2 ms per sample): the step's 128 samples
+    /// are split unevenly, rank 3 taking fewer, yet every step averages the same 128 samples.
+    func testBalancedSplitAroundASlowRank() throws {
+        guard let summary = try compare(["train.balance=true"], arguments: ["--fault", "slow:rank=3:step=1:us=2000"],
+                                        environment: ["LOCKSTEP_FAULT_INJECTION": "1"]) else { return }
+        let shares = try XCTUnwrap(summary.doubles("batch_share_mean"), "the summary has batch_share_mean")
+        XCTAssertEqual(shares.count, 4)
+        XCTAssertEqual(shares.reduce(0, +), 128, accuracy: 1e-9, "the shares sum to the global batch every step")
+        // Step 1 is even; from step 2 on rank 3 is at or near the least allowed share, 16.
+        XCTAssertLessThan(shares[3], 21, "the slow rank's mean share: \(shares)")
+        // The others share the rest by their own speeds, which oversubscribed cores make unequal.
+        for r in 0..<3 { XCTAssertGreaterThan(shares[r], shares[3] + 2, "rank \(r)'s mean share: \(shares)") }
+    }
 }

@@ -56,6 +56,7 @@ struct Summary {
 
     func int(_ key: String) -> Int? { (json[key] as? NSNumber)?.intValue }
     func double(_ key: String) -> Double? { (json[key] as? NSNumber)?.doubleValue }
+    func doubles(_ key: String) -> [Double]? { (json[key] as? [NSNumber])?.map(\.doubleValue) }
     func string(_ key: String) -> String? { json[key] as? String }
 
     /// loss_history as (step, loss).
