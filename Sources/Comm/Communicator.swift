@@ -99,17 +99,14 @@ struct Maximum: ReducibleElement {
 /// long as the final sum fits: the caller's headroom guarantees that.
 public protocol ExactSumElement: FixedWidthInteger, SignedInteger, ReducibleElement {}
 
-extension Int32: ExactSumElement {
-    public static func accumulate(_ into: UnsafeMutablePointer<Int32>, _ from: UnsafePointer<Int32>, count: Int) {
+extension ExactSumElement {
+    public static func accumulate(_ into: UnsafeMutablePointer<Self>, _ from: UnsafePointer<Self>, count: Int) {
         for i in 0..<count { into[i] &+= from[i] }
     }
 }
 
-extension Int64: ExactSumElement {
-    public static func accumulate(_ into: UnsafeMutablePointer<Int64>, _ from: UnsafePointer<Int64>, count: Int) {
-        for i in 0..<count { into[i] &+= from[i] }
-    }
-}
+extension Int32: ExactSumElement {}
+extension Int64: ExactSumElement {}
 
 /// The shard of an `count`-element buffer that rank `rank` of `ranks` owns after
 /// `reduceScatterSum`: shard (rank + 1) mod ranks of `ranks` near-equal pieces.

@@ -28,8 +28,11 @@ public struct BatchBalancer: Sendable, Equatable {
     /// Each rank's shares summed over the steps so far, and the number of those steps.
     public private(set) var shareSums: [Int]
     public private(set) var steps = 0
-    /// Moving average of each rank's compute seconds per sample; empty before the first figures.
-    private var secondsPerSample: [Double] = []
+    /// Moving average of each rank's compute seconds per sample; 0 before its first figure.
+    private var secondsPerSample: [Double]
+    /// The proportional (unrounded) shares of the coming step; kept to round them without
+    /// allocating in the step.
+    private var exactShares: [Double]
 
     /// Weight of the newest figure in the moving average: the split follows a change of a core's
     /// speed within a few steps, while one noisy step moves it little.
@@ -49,6 +52,8 @@ public struct BatchBalancer: Sendable, Equatable {
         shares = [Int](repeating: perRank, count: world)
         offsets = (0..<world).map { $0 * perRank }
         shareSums = [Int](repeating: 0, count: world)
+        secondsPerSample = [Double](repeating: 0, count: world)
+        exactShares = [Double](repeating: Double(perRank), count: world)
     }
 
     /// The samples of rank `rank` in the coming step, as positions within the global batch.
@@ -61,19 +66,17 @@ public struct BatchBalancer: Sendable, Equatable {
 
     /// Counts the step just taken, takes each rank's compute seconds per sample in it, and
     /// recomputes the split for the next step. Figures that are not positive and finite (a
-    /// rank that measured nothing) leave that rank's average as it was.
+    /// rank that measured nothing) leave that rank's average as it was. Allocates nothing.
     public mutating func update(secondsPerSample figures: some Collection<Double>) {
         precondition(figures.count == world, "BatchBalancer.update: \(figures.count) figures for \(world) ranks")
         for r in 0..<world { shareSums[r] += shares[r] }
         steps += 1
-        if secondsPerSample.isEmpty { secondsPerSample = [Double](repeating: 0, count: world) }
         for (r, figure) in figures.enumerated() where figure > 0 && figure.isFinite {
             secondsPerSample[r] = secondsPerSample[r] == 0
                 ? figure : (1 - Self.smoothing) * secondsPerSample[r] + Self.smoothing * figure
         }
         guard secondsPerSample.allSatisfy({ $0 > 0 }) else { return }
-        shares = Self.split(total: world * perRank, speeds: secondsPerSample.map { 1 / $0 },
-                            minShare: minShare, maxShare: maxShare)
+        split()
         var offset = 0
         for r in 0..<world {
             offsets[r] = offset
@@ -81,33 +84,38 @@ public struct BatchBalancer: Sendable, Equatable {
         }
     }
 
-    /// Whole shares of `total` as close as the bounds allow to proportional to `speeds`:
-    /// `clamp(λ·speed)` with λ found by bisection so that the clamped shares sum to `total`,
-    /// then rounded so that the sum stays exact (largest remainders first, lower rank on ties).
-    static func split(total: Int, speeds: [Double], minShare: Int, maxShare: Int) -> [Int] {
-        let lo = Double(minShare), hi = Double(maxShare)
-        func shares(_ lambda: Double) -> [Double] { speeds.map { min(hi, max(lo, lambda * $0)) } }
-        var low = 0.0, high = hi / speeds.min()!
+    /// Whole shares of the global batch as close as the bounds allow to proportional to speed
+    /// (1 / seconds per sample): `clamp(λ·speed)` with λ found by bisection so that the clamped
+    /// shares sum to the global batch, then rounded so that the sum stays exact (largest
+    /// remainders first, lower rank on ties).
+    private mutating func split() {
+        let total = world * perRank, lo = Double(minShare), hi = Double(maxShare)
+        func share(_ lambda: Double, _ r: Int) -> Double { min(hi, max(lo, lambda / secondsPerSample[r])) }
+        var low = 0.0, high = hi * secondsPerSample.max()!
         for _ in 0..<100 {
             let mid = (low + high) / 2
-            if shares(mid).reduce(0, +) < Double(total) { low = mid } else { high = mid }
+            var sum = 0.0
+            for r in 0..<world { sum += share(mid, r) }
+            if sum < Double(total) { low = mid } else { high = mid }
         }
-        let exact = shares(high)
-        var whole = exact.map { Int($0.rounded(.down)) }
-        var missing = total - whole.reduce(0, +)
-        // One sample at a time to the share furthest below its exact value (or from the one furthest above).
-        while missing > 0 {
-            let r = whole.indices.filter { whole[$0] < maxShare }
-                .max { (exact[$0] - Double(whole[$0]), -$0) < (exact[$1] - Double(whole[$1]), -$1) }!
-            whole[r] += 1
-            missing -= 1
+        var missing = total
+        for r in 0..<world {
+            exactShares[r] = share(high, r)
+            shares[r] = Int(exactShares[r].rounded(.down))
+            missing -= shares[r]
         }
-        while missing < 0 {
-            let r = whole.indices.filter { whole[$0] > minShare }
-                .min { (exact[$0] - Double(whole[$0]), -$0) < (exact[$1] - Double(whole[$1]), -$1) }!
-            whole[r] -= 1
-            missing += 1
+        // One sample at a time to the share furthest below its exact value (or from the one
+        // furthest above).
+        while missing != 0 {
+            var pick = -1
+            for r in 0..<world where missing > 0 ? shares[r] < maxShare : shares[r] > minShare {
+                let remainder = exactShares[r] - Double(shares[r])
+                if pick < 0 { pick = r; continue }
+                let best = exactShares[pick] - Double(shares[pick])
+                if missing > 0 ? remainder > best : remainder < best { pick = r }
+            }
+            shares[pick] += missing > 0 ? 1 : -1
+            missing += missing > 0 ? -1 : 1
         }
-        return whole
     }
 }

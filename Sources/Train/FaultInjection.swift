@@ -3,8 +3,9 @@ import Foundation
 /// Faults that tests inject on purpose: `--fault stall:rank=1:step=5[:seconds=600]` stops a
 /// rank's main thread at the start of a step; `--fault nan:rank=0:step=3` puts a NaN into
 /// that rank's input batch; `--fault slow:rank=1:step=1[:us=200]` makes that rank, from that
-/// step on, sleep `us` microseconds per sample it computes, as a slower core would. They exist for tests only: the option is refused unless
-/// LOCKSTEP_FAULT_INJECTION=1 is set, so a normal run cannot reach them.
+/// step on, sleep `us` microseconds per sample it computes, as a slower core would. They exist
+/// for tests only: the option is refused unless LOCKSTEP_FAULT_INJECTION=1 is set, so a normal
+/// run cannot reach them.
 public struct FaultInjection: Sendable, Equatable {
     public enum Kind: Sendable, Equatable {
         case stall(seconds: Double)

@@ -61,13 +61,14 @@ public final class Trainer {
     private let sharded: Bool
     /// The split of each step's global batch by the ranks' speed (train.balance, at world > 1), or nil.
     private var balancer: BatchBalancer?
-    /// Whether each sample's loss is scaled by 1 / global batch, so that the summed gradients
-    /// are already the mean: in deterministic mode (its exact sum is not divided) and with
-    /// train.balance (the ranks' shares differ). Otherwise each rank averages over its own
-    /// samples and the all-reduced sum is divided by the world size.
-    private var gradientsSumToMean: Bool { exact != nil || balancer != nil }
-    /// The gradient scale of a micro-batch's loss (see `gradientsSumToMean`).
-    private var lossScale: Float { 1 / Float(gradientsSumToMean ? globalBatch : settings.train.batch * accumulate) }
+    /// Whether each rank takes a contiguous part of every step's global batch from the epoch's
+    /// global order (deterministic mode: whole chunks; train.balance: a part sized by its
+    /// speed), with each sample's loss scaled by 1 / global batch so that the summed gradients
+    /// are already the mean. Otherwise a rank reads its interleaved DistributedSampler shard,
+    /// averages over its own samples, and the all-reduced sum is divided by the world size.
+    private var takesPartsOfGlobalBatch: Bool { exact != nil || balancer != nil }
+    /// The gradient scale of a micro-batch's loss (see `takesPartsOfGlobalBatch`).
+    private var lossScale: Float { 1 / Float(takesPartsOfGlobalBatch ? globalBatch : settings.train.batch * accumulate) }
     /// Time spent per phase over the run (ns).
     private var phases = PhaseTimes()
     /// The samples this rank's loss sum covers in the coming step: its share of the global
@@ -83,11 +84,12 @@ public final class Trainer {
     /// sharded optimizer's reduce-scatter and allgather (ns).
     private var blockingCommNanoseconds: UInt64 = 0
     /// Control values agreed by all-reduces. Every step a max over `maxControl`: the stop
-    /// signal, the non-finite flag and, with train.balance, one slot per rank for its compute
-    /// seconds per sample (zero in the other ranks' copies). At logging steps a sum over
-    /// `sumControl`: loss sum and sample count.
+    /// signal, the non-finite flag and, with train.balance, `speedControl`, one slot per rank
+    /// for its compute seconds per sample (zero in the other ranks' copies). At logging steps a
+    /// sum over `sumControl`: loss sum and sample count.
     private var control: [Double]
-    private var maxControl: Range<Int> { 0..<(control.count - 2) }
+    private var speedControl: Range<Int> { 2..<(control.count - 2) }
+    private var maxControl: Range<Int> { 0..<speedControl.upperBound }
     private var sumControl: Range<Int> { (control.count - 2)..<control.count }
 
     /// Builds everything a run needs: checks that all ranks agree, restores a checkpoint or
@@ -360,7 +362,7 @@ public final class Trainer {
         var computeNanos: UInt64 = 0
         let micros = exact?.chunksPerRank ?? accumulate
         for micro in 0..<micros {
-            let samples = microBatch(micro)
+            let samples = microBatch(micro, of: micros)
             let t0 = MonotonicClock.nanoseconds()
             loader.load(indices[samples], into: model.input)
             if let fault = options.fault, fault.rank == comm.rank {
@@ -416,9 +418,10 @@ public final class Trainer {
         control[0] = Double(StopSignal.pending)
         control[1] = exactNonFinite != nil
             || firstNonFinite(UnsafeBufferPointer(rebasing: UnsafeBufferPointer(gradients.buffer)[share])) != nil ? 1 : 0
+        let speeds = speedControl
         if let balancer {
-            for r in 0..<comm.size {
-                control[2 + r] = r == comm.rank ? Double(computeNanos) / 1e9 / Double(balancer.shares[r]) : 0
+            for (r, slot) in speeds.enumerated() {
+                control[slot] = r == comm.rank ? Double(computeNanos) / 1e9 / Double(balancer.shares[r]) : 0
             }
         }
         activity.set(.waitingControl, step: stepNumber)
@@ -426,7 +429,7 @@ public final class Trainer {
         try control.withUnsafeMutableBufferPointer { (b) throws(CommError) in
             try comm.allReduce(UnsafeMutableBufferPointer(rebasing: b[maxima]), .max)
         }
-        balancer?.update(secondsPerSample: control[2..<(2 + comm.size)])
+        balancer?.update(secondsPerSample: control[speeds])
         activity.set(.computing, step: stepNumber)
         if control[1] != 0 {
             let name = exactNonFinite.map { model.parameters.slices[$0].name }
@@ -442,8 +445,8 @@ public final class Trainer {
             progress.note("lockstep: step \(stepNumber): non-finite gradient in \(name); step skipped (train.skip_nonfinite)")
             model.parameters.zeroGradients()
         } else {
-            // A plain sum over the world is divided by it; see `gradientsSumToMean`.
-            optimizer.step(lr: schedule.lr(at: state.step), gradScale: gradientsSumToMean ? 1 : 1 / Float(comm.size))
+            // A plain sum over the world is divided by it; see `takesPartsOfGlobalBatch`.
+            optimizer.step(lr: schedule.lr(at: state.step), gradScale: takesPartsOfGlobalBatch ? 1 : 1 / Float(comm.size))
             if sharded { try gatherShardedUpdate() }
         }
         let end = MonotonicClock.nanoseconds()
@@ -465,29 +468,25 @@ public final class Trainer {
         phases.wait += end - start
     }
 
-    /// The epoch's samples as this rank reads them: its interleaved share, or in deterministic
-    /// mode and with train.balance the whole global order (a rank takes its part of each step's
-    /// global batch from it).
+    /// The epoch's samples as this rank reads them: its interleaved share, or the whole global
+    /// order when it takes parts of each step's global batch (`takesPartsOfGlobalBatch`).
     private func epochIndices(_ epoch: Int) -> [Int] {
-        exact == nil && balancer == nil ? sampler.indices(epoch: epoch) : sampler.globalOrder(epoch: epoch)
+        takesPartsOfGlobalBatch ? sampler.globalOrder(epoch: epoch) : sampler.indices(epoch: epoch)
     }
 
     /// Where micro-batch `micro` of this step lies in the epoch's `indices`: in the default
-    /// mode a micro-batch of this rank's shard; in deterministic mode a chunk of this rank's
-    /// share of the global order; with train.balance an `accumulate`-th of this rank's part of
-    /// the step's global batch.
-    private func microBatch(_ micro: Int) -> Range<Int> {
+    /// mode a micro-batch of this rank's shard; otherwise one of `micros` equal pieces of this
+    /// rank's part of the step's global batch, an even part (deterministic mode, whose pieces
+    /// are its chunks) or the balancer's.
+    private func microBatch(_ micro: Int, of micros: Int) -> Range<Int> {
         let perRank = settings.train.batch * accumulate
-        if let exact {
-            let first = state.epochStep * globalBatch + comm.rank * perRank + micro * exact.chunk
-            return first..<(first + exact.chunk)
+        guard takesPartsOfGlobalBatch else {
+            let first = state.epochStep * perRank + micro * settings.train.batch
+            return first..<(first + settings.train.batch)
         }
-        if let balancer {
-            let part = balancer.range(ofRank: comm.rank), first = state.epochStep * globalBatch + part.lowerBound
-            return (first + micro * part.count / accumulate)..<(first + (micro + 1) * part.count / accumulate)
-        }
-        let first = state.epochStep * perRank + micro * settings.train.batch
-        return first..<(first + settings.train.batch)
+        let part = balancer?.range(ofRank: comm.rank) ?? (comm.rank * perRank)..<((comm.rank + 1) * perRank)
+        let first = state.epochStep * globalBatch + part.lowerBound
+        return (first + micro * part.count / micros)..<(first + (micro + 1) * part.count / micros)
     }
 
     /// Runs `count` steps on the first batches of epoch 0 and returns each step's time (ns):
