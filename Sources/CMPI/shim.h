@@ -24,6 +24,7 @@ static inline int lockstep_any_tag(void) { return MPI_ANY_TAG; }
 static inline MPI_Info lockstep_info_null(void) { return MPI_INFO_NULL; }
 static inline int lockstep_undefined(void) { return MPI_UNDEFINED; }
 static inline int lockstep_comm_type_shared(void) { return MPI_COMM_TYPE_SHARED; }
+static inline int lockstep_mode_nocheck(void) { return MPI_MODE_NOCHECK; }
 static inline int lockstep_thread_multiple(void) { return MPI_THREAD_MULTIPLE; }
 static inline int lockstep_max_error_string(void) { return MPI_MAX_ERROR_STRING; }
 static inline int lockstep_max_processor_name(void) { return MPI_MAX_PROCESSOR_NAME; }

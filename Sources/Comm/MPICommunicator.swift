@@ -135,6 +135,15 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
         try world.ringAllGather(buffer, PlainWire<Float>.self)
     }
 
+    /// Maps `NodeSharedMemory` of `count` floats per buffer on every rank, or returns nil
+    /// when the world spans more than one node (as comm.ranks_per_node may also say), where
+    /// the ranks cannot share memory. Collective over the world.
+    public func makeNodeSharedMemory(count: Int) throws(CommError) -> NodeSharedMemory? {
+        guard nodeCount == 1, size > 1 else { return nil }
+        precondition(localRank == rank, "one node: local rank \(localRank) must be world rank \(rank)")
+        return try NodeSharedMemory(count: count, node: hierarchy.node.comm)
+    }
+
     public func startAllReduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) throws(CommError) -> CommRequest {
         try queue.submit(buffer)
     }

@@ -1,5 +1,10 @@
 import Tensor
 
+/// Provides a model's two flat buffers of `count` zeroed Floats each: the parameters and the
+/// gradients. By default they are the process's own; the trainer may place them in memory
+/// the ranks of a node share.
+public typealias ParameterMemory = (_ count: Int) throws -> (values: TensorStorage, gradients: TensorStorage)
+
 /// One named parameter tensor inside the flat buffers.
 public struct ParameterSlice: Sendable, Equatable {
     /// e.g. "fc1.weight".
@@ -31,8 +36,13 @@ public final class ParameterStore {
     /// Every gradient, flat, in the same layout: (totalCount).
     public let gradients: Tensor
 
-    /// Lays out `shapes` back to back under their `names`.
-    public init(named shapes: [(name: String, shape: [Int])]) {
+    /// Lays out `shapes` back to back under their `names`, in buffers of this process's own.
+    public convenience init(named shapes: [(name: String, shape: [Int])]) {
+        self.init(named: shapes, allocate: { ParameterStore.privateMemory($0) })
+    }
+
+    /// Lays out `shapes` back to back under their `names`, in buffers of `allocate`'s.
+    public init(named shapes: [(name: String, shape: [Int])], allocate: ParameterMemory) rethrows {
         var slices: [ParameterSlice] = []
         var offset = 0
         for (name, shape) in shapes {
@@ -41,8 +51,16 @@ public final class ParameterStore {
             offset += n
         }
         self.slices = slices
-        values = Tensor(zeros: [offset])
-        gradients = Tensor(zeros: [offset])
+        let memory = try allocate(offset)
+        precondition(memory.values.count >= offset && memory.gradients.count >= offset,
+                     "ParameterStore: \(memory.values.count) values and \(memory.gradients.count) gradients for \(offset) parameters")
+        values = Tensor(storage: memory.values, offset: 0, shape: [offset])
+        gradients = Tensor(storage: memory.gradients, offset: 0, shape: [offset])
+    }
+
+    /// Zeroed buffers of this process's own.
+    public static func privateMemory(_ count: Int) -> (values: TensorStorage, gradients: TensorStorage) {
+        (TensorStorage(count: count), TensorStorage(count: count))
     }
 
     /// The number of scalar parameters.

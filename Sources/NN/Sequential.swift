@@ -24,9 +24,9 @@ public final class Sequential {
     /// earlier layer has parameters and so nobody needs it.
     private let activationGradients: [Tensor?]
 
-    /// Builds the model.
-    /// - Throws: `ModelSpecError` when the layer shapes do not chain.
-    public init(spec: ModelSpec, maxBatch: Int) throws {
+    /// Builds the model, its flat buffers from `memory`.
+    /// - Throws: `ModelSpecError` when the layer shapes do not chain; what `memory` throws.
+    public init(spec: ModelSpec, maxBatch: Int, memory: ParameterMemory = ParameterStore.privateMemory) throws {
         precondition(maxBatch > 0, "Sequential: maxBatch must be positive, got \(maxBatch)")
         self.spec = spec
         self.maxBatch = maxBatch
@@ -70,7 +70,7 @@ public final class Sequential {
                 fanIns.append(request.fanIn)
             }
         }
-        parameters = ParameterStore(named: named)
+        parameters = try ParameterStore(named: named, allocate: memory)
         self.fanIns = fanIns
         var first = 0
         for layer in layers {

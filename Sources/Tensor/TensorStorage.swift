@@ -1,6 +1,7 @@
 import Glibc
 
-/// The owner of one contiguous, zero-initialised, 64-byte aligned block of Floats.
+/// The owner of one contiguous, zero-initialised, 64-byte aligned block of Floats, or a
+/// view of a block that something else owns (such as memory shared by the ranks of a node).
 ///
 /// Several `Tensor` views may share one storage: a model's parameters are one storage with a
 /// view per parameter. Storage is shared between threads only under an ownership protocol
@@ -11,6 +12,9 @@ public final class TensorStorage: @unchecked Sendable {
     public let base: UnsafeMutablePointer<Float>
     /// The number of Floats.
     public let count: Int
+    /// The owner of borrowed memory, kept alive as long as this storage; nil when this
+    /// storage allocated the block itself.
+    private let lender: AnyObject?
 
     /// Blocks of at least this many bytes are placed on 2 MiB boundaries and offered
     /// transparent huge pages, as NumPy does for its large arrays: fewer TLB misses for the
@@ -29,7 +33,17 @@ public final class TensorStorage: @unchecked Sendable {
         base = raw.bindMemory(to: Float.self, capacity: max(count, 1))
         base.initialize(repeating: 0, count: max(count, 1))
         self.count = count
+        lender = nil
     }
 
-    deinit { base.deallocate() }
+    /// Views `buffer`, which `lender` owns and keeps valid while it is alive.
+    public init(borrowing buffer: UnsafeMutableBufferPointer<Float>, from lender: AnyObject) {
+        precondition(buffer.baseAddress.map { Int(bitPattern: $0) % 64 == 0 } ?? false,
+                     "TensorStorage: borrowed memory at \(String(describing: buffer.baseAddress)) is not 64-byte aligned")
+        base = buffer.baseAddress!
+        count = buffer.count
+        self.lender = lender
+    }
+
+    deinit { if lender == nil { base.deallocate() } }
 }

@@ -48,14 +48,15 @@ enum BuildIdentity {
     }
 }
 
-/// Start-up agreement: every rank must run the same binary, the same config and the same
-/// model. Ranks gather a hash of each; where one differs from rank 0's, the run stops before
-/// any collective that depends on them, naming the ranks (ranks started with different
-/// configs would otherwise hang in an all-reduce of different sizes).
+/// Start-up agreement: every rank must run the same binary and the same config, which
+/// together fix the model. Ranks gather a hash of each; where one differs from rank 0's, the
+/// run stops before any collective that depends on them, naming the ranks (ranks started
+/// with different configs would otherwise hang in an all-reduce of different sizes, or in
+/// mapping shared memory that only some of them map).
 enum StartupCheck {
-    static func verify(settings: TrainingConfig, layout: String, comm: Communicator) throws {
+    static func verify(settings: TrainingConfig, comm: Communicator) throws {
         guard comm.size > 1 else { return }
-        let parts = [("binary", BuildIdentity.current), ("config", settings.config.canonicalText), ("model layout", layout)]
+        let parts = [("binary", BuildIdentity.current), ("config", settings.config.canonicalText)]
         var mine = parts.map { UInt64(SHA256.hex($0.1).prefix(16), radix: 16)! }
         var all = [UInt64](repeating: 0, count: parts.count * comm.size)
         try mine.withUnsafeBytes { m in

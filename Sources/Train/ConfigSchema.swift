@@ -90,6 +90,7 @@ enum ConfigSchema {
         ConfigKey("comm.progress", .string(choices: ["thread", "test"]), .string("thread")),
         ConfigKey("comm.poll_us", .int, .int(10), .nonNegative),
         ConfigKey("comm.timeout_s", .double, .double(300), .positive),
+        ConfigKey("comm.shared_memory", .bool, .bool(true)),
 
         // Checkpoints; an empty checkpoint.dir writes none.
         ConfigKey("checkpoint.dir", .string(choices: []), .string("")),

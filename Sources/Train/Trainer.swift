@@ -59,6 +59,9 @@ public final class Trainer {
     private let exact: ExactGradientSum?
     /// Whether each rank updates only its shard (optimizer.sharded, at world > 1).
     private let sharded: Bool
+    /// The parameters and gradients of a sharded one-node world, in memory its ranks share
+    /// (comm.shared_memory), or nil.
+    private let nodeMemory: NodeSharedMemory?
     /// The split of each step's global batch by the ranks' speed (train.balance, at world > 1), or nil.
     private var balancer: BatchBalancer?
     /// Whether each rank takes a contiguous part of every step's global batch from the epoch's
@@ -105,8 +108,25 @@ public final class Trainer {
         let t = settings.train
         // train.balance gives a rank up to half as many samples again as the even share.
         let balancing = t.balance && comm.size > 1
+        // Before the first collective whose presence depends on the config (the shared memory).
+        try StartupCheck.verify(settings: settings, comm: comm)
+        var nodeMemory: NodeSharedMemory?
+        let memory: ParameterMemory = { count in
+            // The sharded optimizer of a one-node world shares its buffers (comm.shared_memory);
+            // compression is a choice of what travels, so it keeps the ring.
+            let c = settings.comm
+            guard settings.shardedOptimizer && c.sharedMemory && c.allReduce.compression == .none,
+                  let shared = try (comm as? MPICommunicator)?.makeNodeSharedMemory(count: count) else {
+                return ParameterStore.privateMemory(count)
+            }
+            nodeMemory = shared
+            return (TensorStorage(borrowing: shared.parameters, from: shared),
+                    TensorStorage(borrowing: shared.gradients[shared.rank], from: shared))
+        }
         model = try Sequential(spec: settings.model,
-                               maxBatch: t.deterministic ? t.chunk : (balancing ? t.batch + t.batch / 2 : t.batch))
+                               maxBatch: t.deterministic ? t.chunk : (balancing ? t.batch + t.batch / 2 : t.batch),
+                               memory: memory)
+        self.nodeMemory = nodeMemory
         optimizer = switch settings.optimizer {
         case let .sgd(momentum, nesterov, weightDecay):
             SGD(model.parameters, momentum: Float(momentum), nesterov: nesterov, weightDecay: Float(weightDecay))
@@ -115,8 +135,6 @@ public final class Trainer {
                   weightDecay: Float(weightDecay))
         }
         let layout = Checkpoint.layout(model.parameters, optimizer)
-        try StartupCheck.verify(settings: settings, layout: layout.map { "\($0.name)\($0.shape)" }.joined(separator: ";"),
-                                comm: comm)
 
         var resumePoint: Resume.Point?
         if let source = options.resume {
@@ -201,8 +219,14 @@ public final class Trainer {
         if let point = resumePoint {
             try restore(point)
         } else {
-            model.initialize(seed: t.seed)
-            try model.parameters.values.buffer.withRawBytes { (bytes) throws(CommError) in try comm.broadcast(bytes, root: 0) }
+            if let nodeMemory {
+                // One copy for the node: rank 0 fills it.
+                if comm.rank == 0 { model.initialize(seed: t.seed) }
+                try nodeMemory.synchronize()
+            } else {
+                model.initialize(seed: t.seed)
+                try model.parameters.values.buffer.withRawBytes { (bytes) throws(CommError) in try comm.broadcast(bytes, root: 0) }
+            }
         }
     }
 
@@ -210,11 +234,15 @@ public final class Trainer {
     private func restore(_ point: Resume.Point) throws {
         let n = model.parameters.totalCount * 4
         point.data.withUnsafeBytes { raw in
-            UnsafeMutableRawPointer(model.parameters.values.pointer).copyMemory(from: raw.baseAddress!, byteCount: n)
+            // Node-shared parameters are one copy, which rank 0 writes.
+            if nodeMemory == nil || comm.rank == 0 {
+                UnsafeMutableRawPointer(model.parameters.values.pointer).copyMemory(from: raw.baseAddress!, byteCount: n)
+            }
             for (i, s) in optimizer.state.enumerated() {
                 UnsafeMutableRawPointer(s.buffer.pointer).copyMemory(from: raw.baseAddress! + (i + 1) * n, byteCount: n)
             }
         }
+        try nodeMemory?.synchronize()
         optimizer.steps = point.int(Checkpoint.Key.optimizerSteps)
         state.step = point.int(Checkpoint.Key.step)
         state.epoch = point.int(Checkpoint.Key.epoch)
@@ -396,7 +424,12 @@ public final class Trainer {
         let waitStart = MonotonicClock.nanoseconds()
         if sharded {
             activity.set(.waitingGradients, step: stepNumber)
-            _ = try comm.reduceScatterSum(model.parameters.gradients.buffer)
+            if let nodeMemory {
+                try nodeMemory.synchronize()
+                nodeMemory.sumShard(optimizer.updateRange)
+            } else {
+                _ = try comm.reduceScatterSum(model.parameters.gradients.buffer)
+            }
             blockingCommNanoseconds += MonotonicClock.nanoseconds() - waitStart
         } else {
             try reducer.finishStep()
@@ -431,6 +464,7 @@ public final class Trainer {
         }
         balancer?.update(secondsPerSample: control[speeds])
         activity.set(.computing, step: stepNumber)
+        var gathered: UInt64 = 0  // the sharded update's allgather or shared-memory wait (ns)
         if control[1] != 0 {
             let name = exactNonFinite.map { model.parameters.slices[$0].name }
                 ?? firstNonFinite(UnsafeBufferPointer(gradients.buffer)).flatMap { model.parameters.slice(containing: $0)?.name }
@@ -447,25 +481,32 @@ public final class Trainer {
         } else {
             // A plain sum over the world is divided by it; see `takesPartsOfGlobalBatch`.
             optimizer.step(lr: schedule.lr(at: state.step), gradScale: takesPartsOfGlobalBatch ? 1 : 1 / Float(comm.size))
-            if sharded { try gatherShardedUpdate() }
+            if sharded { gathered = try gatherShardedUpdate() }
         }
         let end = MonotonicClock.nanoseconds()
         timeline.record(.optimizer, start: waitEnd, end: end)
-        phases.optimizer += end - waitEnd
+        phases.optimizer += end - waitEnd - gathered
         return localLoss
     }
 
     /// After a sharded update: zeroes the gradients outside this rank's shard (the optimizer
-    /// zeroed its own) and gathers every rank's updated shard of the parameters.
-    private func gatherShardedUpdate() throws {
+    /// zeroed its own) and gathers every rank's updated shard of the parameters, or with
+    /// node-shared parameters waits until every shard's owner has written it.
+    /// - Returns: the nanoseconds of that communication, which count as waiting.
+    private func gatherShardedUpdate() throws -> UInt64 {
         let gradients = model.parameters.gradients, owned = optimizer.updateRange
         gradients.pointer.update(repeating: 0, count: owned.lowerBound)
         (gradients.pointer + owned.upperBound).update(repeating: 0, count: gradients.count - owned.upperBound)
         let start = MonotonicClock.nanoseconds()
-        try comm.allGatherShards(model.parameters.values.buffer)
+        if let nodeMemory {
+            try nodeMemory.synchronize()
+        } else {
+            try comm.allGatherShards(model.parameters.values.buffer)
+        }
         let end = MonotonicClock.nanoseconds()
         blockingCommNanoseconds += end - start
         phases.wait += end - start
+        return end - start
     }
 
     /// The epoch's samples as this rank reads them: its interleaved share, or the whole global
@@ -568,7 +609,8 @@ public final class Trainer {
         if comm.size == 1 {
             algorithm = "none (world 1)"
         } else if sharded {
-            algorithm = "ring reduce-scatter + allgather (sharded optimizer)"
+            algorithm = nodeMemory != nil ? "node shared memory (sharded optimizer)"
+                : "ring reduce-scatter + allgather (sharded optimizer)"
         } else if let mpi = comm as? MPICommunicator, settings.comm.allReduce.algorithm == .auto {
             let picks = Set(reducer.plan.buckets.map { mpi.algorithm(forBytes: $0.count * 4).rawValue }).sorted()
             algorithm = "auto (\(picks.joined(separator: ", ")))"

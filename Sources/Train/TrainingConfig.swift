@@ -44,6 +44,9 @@ public struct TrainingConfig: Sendable {
         public var bucketMB: Double
         public var progress: ProgressMode
         public var timeoutSeconds: Double
+        /// Whether the sharded optimizer of a one-node world keeps the parameters and gradients
+        /// in memory the ranks share (comm.shared_memory; see NodeSharedMemory).
+        public var sharedMemory: Bool
     }
 
     public struct CheckpointSettings: Sendable, Equatable {
@@ -135,7 +138,8 @@ public struct TrainingConfig: Sendable {
         comm = CommSettings(
             allReduce: AllReduceOptions(algorithm: algorithm, compression: compression,
                                         ranksPerNode: c.int("comm.ranks_per_node"), pollMicroseconds: c.int("comm.poll_us")),
-            bucketMB: c.double("comm.bucket_mb"), progress: progress, timeoutSeconds: c.double("comm.timeout_s"))
+            bucketMB: c.double("comm.bucket_mb"), progress: progress, timeoutSeconds: c.double("comm.timeout_s"),
+            sharedMemory: c.bool("comm.shared_memory"))
         checkpoint = CheckpointSettings(directory: c.string("checkpoint.dir"), everySteps: c.int("checkpoint.every_steps"),
                                         everyEpoch: c.bool("checkpoint.every_epoch"), keep: c.int("checkpoint.keep"))
 

@@ -65,6 +65,22 @@ final class ElasticResumeTests: XCTestCase {
         print("ElasticResumeTests: worst relative difference \(worst)")
     }
 
+    /// The same checkpoint resumed into node-shared parameters (a sharded optimizer at world 2):
+    /// rank 0 writes the node's one copy, and the run still ends where world 4 did.
+    func testResumeIntoSharedParameters() throws {
+        let four = try worldFourRun()
+        let result = Lockstep.mpirun(2, Tiny.train(Self.settings + ["checkpoint.dir=\(dir)/ckpt", "optimizer.sharded=true"],
+                                                   ["--resume", "\(four)/\(checkpointName(step: 20))",
+                                                    "--summary", dir + "/summary.json"]), timeout: 120)
+        assertSucceeded(result, "resume the world-4 checkpoint at world 2 with optimizer.sharded")
+        let summary = try Summary(dir + "/summary.json")
+        XCTAssertEqual(summary.string("algorithm"), "node shared memory (sharded optimizer)")
+        XCTAssertEqual(summary.int("steps"), 40)
+        let resumed = try SafeTensorsFile(path: "\(dir)/ckpt/\(checkpointName(step: 40))")
+        let uninterrupted = try SafeTensorsFile(path: "\(four)/\(checkpointName(step: 40))")
+        _ = assertCheckpointsClose(resumed, uninterrupted, relative: 1e-5, "world 4 → 2 sharded at step 20, final step 40")
+    }
+
     func testResumeAtWorld3IsRefused() throws {
         let four = try worldFourRun()
         let path = "\(four)/\(checkpointName(step: 20))"

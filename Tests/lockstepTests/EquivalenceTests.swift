@@ -90,8 +90,35 @@ final class EquivalenceTests: XCTestCase {
     func testHierarchical() throws { try compare(["comm.algorithm=hierarchical"]) }
     func testHierarchicalTwoRanksPerNode() throws { try compare(["comm.algorithm=hierarchical", "comm.ranks_per_node=2"]) }
     func testAuto() throws { try compare(["comm.algorithm=auto"]) }
-    /// Each rank updates a quarter of the parameters; the checkpoint gathers the momentum back.
-    func testShardedOptimizer() throws { try compare(["optimizer.sharded=true"]) }
+    /// Each rank updates a quarter of the parameters, after summing its quarter straight out
+    /// of the other ranks' gradients in memory the four share; the checkpoint gathers the
+    /// momentum back.
+    func testShardedOptimizer() throws {
+        let summary = try compare(["optimizer.sharded=true"])
+        XCTAssertEqual(summary?.string("algorithm"), "node shared memory (sharded optimizer)")
+    }
+
+    /// The same updates through MPI: the ring's reduce-scatter and allgather.
+    func testShardedOptimizerOverTheRing() throws {
+        let summary = try compare(["optimizer.sharded=true", "comm.shared_memory=false"])
+        XCTAssertEqual(summary?.string("algorithm"), "ring reduce-scatter + allgather (sharded optimizer)")
+    }
+
+    /// Two emulated nodes of two ranks share no memory between them, so the ring carries it.
+    func testShardedOptimizerAcrossNodes() throws {
+        let summary = try compare(["optimizer.sharded=true", "comm.ranks_per_node=2"])
+        XCTAssertEqual(summary?.string("algorithm"), "ring reduce-scatter + allgather (sharded optimizer)")
+        XCTAssertEqual(summary?.int("nodes"), 2)
+    }
+
+    /// The MLP config's pair, node-shared sharding with a balanced split, around a slow rank.
+    func testShardedAndBalanced() throws {
+        let summary = try compare(["optimizer.sharded=true", "train.balance=true"],
+                                  arguments: ["--fault", "slow:rank=3:step=1:us=2000"],
+                                  environment: ["LOCKSTEP_FAULT_INJECTION": "1"])
+        XCTAssertEqual(summary?.string("algorithm"), "node shared memory (sharded optimizer)")
+        XCTAssertLessThan(try XCTUnwrap(summary?.doubles("batch_share_mean"))[3], 21)
+    }
 
     /// train.balance with rank 3 made slow (it sleeps 2 ms per sample): the step's 128 samples
     /// are split unevenly, rank 3 taking fewer, yet every step averages the same 128 samples.

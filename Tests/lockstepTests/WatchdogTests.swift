@@ -6,16 +6,23 @@ import XCTest
 /// step 5) must not hang the job: after comm.timeout_s the watchdog prints one line saying
 /// which step stalled, which ranks arrived and which did not, and ends the job with exit 3.
 final class WatchdogTests: XCTestCase {
-    func testStalledRankIsNamedAndTheJobEnds() {
-        let result = Lockstep.mpirun(4, Tiny.train(["train.steps=20", "comm.timeout_s=2"], ["--fault", "stall:rank=1:step=5"]),
+    func testStalledRankIsNamedAndTheJobEnds() { assertStallEndsTheJob([]) }
+
+    /// The others wait in the node-shared memory's barrier rather than in an all-reduce.
+    func testStalledRankWithNodeSharedParameters() { assertStallEndsTheJob(["optimizer.sharded=true"]) }
+
+    private func assertStallEndsTheJob(_ settings: [String], file: StaticString = #filePath, line: UInt = #line) {
+        let result = Lockstep.mpirun(4, Tiny.train(["train.steps=20", "comm.timeout_s=2"] + settings,
+                                                   ["--fault", "stall:rank=1:step=5"]),
                                      environment: ["LOCKSTEP_FAULT_INJECTION": "1"], timeout: 60)
-        assertFailed(result, code: 3, contains: [], "stalled rank 1")
-        XCTAssertLessThan(result.seconds, 15, "the watchdog (timeout 2 s) took too long to end the job\n\(result.output)")
+        assertFailed(result, code: 3, contains: [], "stalled rank 1 with \(settings)", file: file, line: line)
+        XCTAssertLessThan(result.seconds, 15, "the watchdog (timeout 2 s) took too long to end the job\n\(result.output)",
+                          file: file, line: line)
         let lines = errorLines(result).filter { $0.contains("watchdog") }
-        XCTAssertEqual(lines.count, 1, "one watchdog line\n\(result.output)")
-        guard let line = lines.first else { return }
+        XCTAssertEqual(lines.count, 1, "one watchdog line\n\(result.output)", file: file, line: line)
+        guard let watchdogLine = lines.first else { return }
         for text in ["step 5", "ranks 0, 2, 3 arrived", "rank 1 has not"] {
-            XCTAssertTrue(line.contains(text), "the watchdog line lacks \"\(text)\": \(line)")
+            XCTAssertTrue(watchdogLine.contains(text), "the watchdog line lacks \"\(text)\": \(watchdogLine)", file: file, line: line)
         }
     }
 
