@@ -270,7 +270,8 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
         exit(code)
     }
 
-    private static func duplicate(_ comm: MPI_Comm) throws(CommError) -> MPI_Comm {
+    /// A copy of `comm` whose errors are returned, for one user's collectives alone.
+    static func duplicate(_ comm: MPI_Comm) throws(CommError) -> MPI_Comm {
         var copy: MPI_Comm? = nil
         try MPIRuntime.check(MPI_Comm_dup(comm, &copy), "MPI_Comm_dup")
         try MPIRuntime.check(MPI_Comm_set_errhandler(copy, lockstep_errors_return()), "MPI_Comm_set_errhandler")

@@ -36,10 +36,8 @@ public final class NodeSharedMemory: @unchecked Sendable {
     /// Collective over `node`. The windows live until MPI_Finalize: tensors view them.
     init(count: Int, node: MPI_Comm) throws(CommError) {
         self.count = count
-        var copy: MPI_Comm? = nil
-        try MPIRuntime.check(MPI_Comm_dup(node, &copy), "MPI_Comm_dup (node shared memory)")
-        try MPIRuntime.check(MPI_Comm_set_errhandler(copy, lockstep_errors_return()), "MPI_Comm_set_errhandler")
-        comm = copy!
+        let comm = try MPICommunicator.duplicate(node)
+        self.comm = comm
         var r: Int32 = 0, size: Int32 = 0
         try MPIRuntime.check(MPI_Comm_rank(comm, &r), "MPI_Comm_rank")
         try MPIRuntime.check(MPI_Comm_size(comm, &size), "MPI_Comm_size")
@@ -54,7 +52,7 @@ public final class NodeSharedMemory: @unchecked Sendable {
         func allocate(_ bytes: MPI_Aint, _ what: String) throws(CommError) -> MPI_Win {
             var base: UnsafeMutableRawPointer? = nil
             var window: MPI_Win? = nil
-            try MPIRuntime.check(MPI_Win_allocate_shared(bytes, Int32(MemoryLayout<Float>.stride), info, copy, &base, &window),
+            try MPIRuntime.check(MPI_Win_allocate_shared(bytes, Int32(MemoryLayout<Float>.stride), info, comm, &base, &window),
                                  "MPI_Win_allocate_shared (\(what), \(bytes) bytes on rank \(r))")
             try MPIRuntime.check(MPI_Win_set_errhandler(window, lockstep_errors_return()), "MPI_Win_set_errhandler")
             // One passive epoch for the window's life: MPI_Win_sync then orders the memory.
