@@ -1,20 +1,32 @@
 import Tensor
 
-/// A 2-D convolution by im2col and GEMM, optionally followed by a fused ReLU.
+/// A 2-D convolution by im2col and GEMM, optionally followed by a fused ReLU and a fused max
+/// pooling.
 ///
 /// - `weight`: [out, in, k, k], kaiming-uniform with a = √5: U(-1/√(in·k·k), 1/√(in·k·k)).
 /// - `bias`: [out], with the same bound.
-/// - x: (in, B, H, W) → y: (out, B, OH, OW): channel-major, as every (C, H, W) activation.
+/// - x: (in, B, H, W) → y: (out, B, OH, OW): channel-major, as every (C, H, W) activation;
+///   with `pool`, y is the pooled (out, B, PH, PW).
 ///
 /// The batch is processed in groups of images whose unfolded patches (in·k·k × G·OH·OW) fill
-/// a few MB, so that they stay in cache between im2col and the GEMM that reads them; each
-/// group's GEMM writes its columns of y directly (no transpose), and backward unfolds each
-/// group again rather than keeping every patch of the batch.
+/// about 1 MB, so that they stay in cache between im2col and the GEMM that reads them; each
+/// group's GEMM writes its columns of the output directly (no transpose), and backward unfolds
+/// each group again rather than keeping every patch of the batch.
+///
+/// With `pool`, the bias and the ReLU are applied after the pooling, to a quarter of the
+/// values: adding a channel's bias and a ReLU are both monotone, so max(relu(v + b)) over a
+/// window is relu(max(v) + b), and backward masks the pooled gradient and routes it to the
+/// same winner (where rounding makes two different values equal once the bias is added, to the
+/// larger one rather than the first). The full-size output lives only in a scratch buffer,
+/// pooled group by group while it is in cache, and that buffer holds the full-size gradient in
+/// backward.
 public final class Conv2d: Layer {
     public let name: String
     public let geometry: ConvGeometry
     public let outChannels: Int
     public let relu: Bool
+    /// The max pooling over the (out, OH, OW) output, if fused.
+    public let pool: ConvGeometry?
 
     private var weight: Tensor!, weightGrad: Tensor!, bias: Tensor!, biasGrad: Tensor!
     private var weightIndex = 0
@@ -22,16 +34,27 @@ public final class Conv2d: Layer {
     /// input gradient's columns in backward.
     private var group = 1
     private var columns: Tensor!
+    /// With `pool`: the unpooled output (out, B·OH·OW) in forward, its gradient in backward, and
+    /// each pooled output's winning index in its plane.
+    private var unpooled: Tensor!
+    private var argmax = UnsafeMutableBufferPointer<Int32>(start: nil, count: 0)
 
-    /// The unfolded patches of a group are about this many Floats (4 MB).
-    static let groupElements = 1 << 20
+    /// What a group reads and writes between im2col and the GEMM (and the pooling) is about
+    /// this many Floats (1 MB), so that it stays in a core's L2 cache (2 MB here) between them.
+    static let groupElements = 1 << 18
 
-    public init(name: String, geometry: ConvGeometry, outChannels: Int, relu: Bool) {
+    /// - Parameter pool: a max pooling of `outChannels` planes of OH × OW to run inside this layer.
+    public init(name: String, geometry: ConvGeometry, outChannels: Int, relu: Bool, pool: ConvGeometry? = nil) {
+        precondition(pool.map { $0.channels == outChannels && $0.height == geometry.outHeight && $0.width == geometry.outWidth } ?? true,
+                     "Conv2d \(name): pooling \(String(describing: pool)) does not match the output (\(outChannels), \(geometry.outHeight), \(geometry.outWidth))")
         self.name = name
         self.geometry = geometry
         self.outChannels = outChannels
         self.relu = relu
+        self.pool = pool
     }
+
+    deinit { argmax.deallocate() }
 
     public var parameterRequests: [ParameterRequest] {
         let k = geometry.kernel
@@ -48,8 +71,21 @@ public final class Conv2d: Layer {
     }
 
     public func allocate(maxBatch: Int) {
-        group = min(max(Conv2d.groupElements / (geometry.patchSize * geometry.outputPlane), 1), maxBatch)
+        // Per image: its unfolded patches, and with pooling its unpooled output too.
+        let perImage = geometry.outputPlane * (geometry.patchSize + (pool == nil ? 0 : outChannels))
+        group = min(max(Conv2d.groupElements / perImage, 1), maxBatch)
         columns = Tensor(zeros: [geometry.patchSize, group * geometry.outputPlane])
+        if let pool {
+            unpooled = Tensor(zeros: [outChannels, maxBatch * geometry.outputPlane])
+            argmax.deallocate()
+            argmax = .allocate(capacity: outChannels * maxBatch * pool.outputPlane)
+            argmax.initialize(repeating: 0)
+        }
+    }
+
+    /// The planes of `samples` in a (out, B, ·, ·) activation: one run of planes per channel.
+    private func planes(of samples: Range<Int>, batch: Int) -> some Sequence<Range<Int>> {
+        (0..<outChannels).lazy.map { c in (c * batch + samples.lowerBound)..<(c * batch + samples.upperBound) }
     }
 
     public func forward(_ x: Tensor, into y: Tensor, batch: Int) {
@@ -58,25 +94,41 @@ public final class Conv2d: Layer {
         for first in stride(from: 0, to: batch, by: group) {
             let samples = first..<min(first + group, batch)
             im2col(x, batch: batch, samples: samples, geometry: geometry, into: columns)
-            // (out, in·k·k) · (in·k·k, G·OH·OW) -> columns of y (out, B·OH·OW)
-            let out = Matrix(y, start: first * plane, rows: outChannels, cols: samples.count * plane, ld: n)
+            // (out, in·k·k) · (in·k·k, G·OH·OW) -> columns of the output (out, B·OH·OW)
+            let out = Matrix(unpooled ?? y, start: first * plane, rows: outChannels, cols: samples.count * plane, ld: n)
             gemm(w, .none, Matrix(columns, rows: geometry.patchSize, cols: samples.count * plane), .none, into: out)
-            addBiasPerRow(out, bias: bias, relu: relu)
+            if let pool {
+                for planes in planes(of: samples, batch: batch) {
+                    maxPoolForward(unpooled, planes: planes, geometry: pool, into: y, argmax: argmax)
+                }
+            } else {
+                addBiasPerRow(out, bias: bias, relu: relu)
+            }
+        }
+        if let pool {
+            addBiasPerRow(Matrix(y, rows: outChannels, cols: batch * pool.outputPlane), bias: bias, relu: relu)
         }
     }
 
     public func backward(input x: Tensor, output y: Tensor, outputGradient dy: Tensor, inputGradient dx: Tensor?, batch: Int,
                          observer: GradientObserver) {
         let plane = geometry.outputPlane, n = batch * plane
-        // dy (out, B·OH·OW), masked by the ReLU in place, with the bias gradient on the way.
-        reluBackwardWithRowSums(Matrix(dy, rows: outChannels, cols: n), output: Matrix(y, rows: outChannels, cols: n),
+        // dy (out, B·(P)H·(P)W), masked by the ReLU in place, with the bias gradient on the way.
+        let outputs = batch * (pool?.outputPlane ?? plane)
+        reluBackwardWithRowSums(Matrix(dy, rows: outChannels, cols: outputs), output: Matrix(y, rows: outChannels, cols: outputs),
                                 relu: relu, biasGrad: biasGrad)
         observer.gradientReady(parameter: weightIndex + 1, rows: 0..<outChannels)
         let w = Matrix(weight, rows: outChannels, cols: geometry.patchSize)
         let dW = Matrix(weightGrad, rows: outChannels, cols: geometry.patchSize)
         for first in stride(from: 0, to: batch, by: group) {
             let samples = first..<min(first + group, batch)
-            let g = Matrix(dy, start: first * plane, rows: outChannels, cols: samples.count * plane, ld: n)
+            if let pool {
+                // The group's unpooled gradient, from the winners of its windows.
+                for planes in planes(of: samples, batch: batch) {
+                    maxPoolBackward(dy, argmax: UnsafeBufferPointer(argmax), planes: planes, geometry: pool, into: unpooled)
+                }
+            }
+            let g = Matrix(unpooled ?? dy, start: first * plane, rows: outChannels, cols: samples.count * plane, ld: n)
             let cols = Matrix(columns, rows: geometry.patchSize, cols: samples.count * plane)
             im2col(x, batch: batch, samples: samples, geometry: geometry, into: columns)
             // dW += g · colsᵀ

@@ -1,6 +1,7 @@
 import Tensor
 
-/// 2-D max pooling. x: (B, C, H, W) → y: (B, C, OH, OW). No parameters.
+/// 2-D max pooling. x: (C, B, H, W) → y: (C, B, OH, OW). No parameters. A max pooling that
+/// follows a Conv2d (and its ReLU) runs inside that Conv2d instead; see `Conv2d`.
 public final class MaxPool2d: Layer {
     public let name: String
     public let geometry: ConvGeometry
@@ -21,12 +22,13 @@ public final class MaxPool2d: Layer {
     }
 
     public func forward(_ x: Tensor, into y: Tensor, batch: Int) {
-        maxPoolForward(x, batch: batch, geometry: geometry, into: y, argmax: argmax)
+        maxPoolForward(x, planes: 0..<batch * geometry.channels, geometry: geometry, into: y, argmax: argmax)
     }
 
     public func backward(input x: Tensor, output y: Tensor, outputGradient dy: Tensor, inputGradient dx: Tensor?, batch: Int,
                          observer: GradientObserver) {
         guard let dx else { return }
-        maxPoolBackward(dy, argmax: UnsafeBufferPointer(argmax), batch: batch, geometry: geometry, into: dx)
+        maxPoolBackward(dy, argmax: UnsafeBufferPointer(argmax), planes: 0..<batch * geometry.channels, geometry: geometry,
+                        into: dx)
     }
 }

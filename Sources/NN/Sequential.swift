@@ -6,7 +6,8 @@ import Tensor
 /// live batch B; flat ones are (B, features).
 ///
 /// A Linear or Conv2d directly followed by a ReLU runs as one layer with the ReLU fused into
-/// its epilogue; parameter names are unaffected. A step is
+/// its epilogue, and a Conv2d (and its ReLU) followed by a max pooling runs the pooling too;
+/// parameter names are unaffected. A step is
 /// `input ← batch; forward; loss fills logitsGradient; backward`, with no allocation.
 public final class Sequential {
     public let spec: ModelSpec
@@ -30,22 +31,35 @@ public final class Sequential {
         precondition(maxBatch > 0, "Sequential: maxBatch must be positive, got \(maxBatch)")
         self.spec = spec
         self.maxBatch = maxBatch
-        described = try spec.resolve()
+        let described = try spec.resolve()
+        self.described = described
 
         var layers: [Layer] = []
         var shapes: [[Int]] = [spec.inputShape]
         var i = 0
         while i < described.count {
             let d = described[i]
-            let fuseReLU = i + 1 < described.count && described[i + 1].spec == .relu
+            // The described layers after this one that it runs itself (a ReLU, a pooling).
+            var absorbed = 0
+            func following() -> LayerSpec? { i + absorbed + 1 < described.count ? described[i + absorbed + 1].spec : nil }
             let layer: Layer
             switch d.spec {
             case let .linear(inFeatures, outFeatures):
-                layer = Linear(name: d.name, inFeatures: inFeatures, outFeatures: outFeatures, relu: fuseReLU)
+                let relu = following() == .relu
+                if relu { absorbed += 1 }
+                layer = Linear(name: d.name, inFeatures: inFeatures, outFeatures: outFeatures, relu: relu)
             case let .conv2d(_, outChannels, kernel, stride, padding):
                 let g = ConvGeometry(channels: d.inputShape[0], height: d.inputShape[1], width: d.inputShape[2],
                                      kernel: kernel, stride: stride, padding: padding)
-                layer = Conv2d(name: d.name, geometry: g, outChannels: outChannels, relu: fuseReLU)
+                let relu = following() == .relu
+                if relu { absorbed += 1 }
+                var pool: ConvGeometry?
+                if case let .maxPool2d(poolKernel, poolStride, poolPadding) = following() {
+                    absorbed += 1
+                    pool = ConvGeometry(channels: outChannels, height: g.outHeight, width: g.outWidth,
+                                        kernel: poolKernel, stride: poolStride, padding: poolPadding)
+                }
+                layer = Conv2d(name: d.name, geometry: g, outChannels: outChannels, relu: relu, pool: pool)
             case let .maxPool2d(kernel, stride, padding):
                 let g = ConvGeometry(channels: d.inputShape[0], height: d.inputShape[1], width: d.inputShape[2],
                                      kernel: kernel, stride: stride, padding: padding)
@@ -55,10 +69,9 @@ public final class Sequential {
             case .flatten:
                 layer = Flatten(name: d.name, inputShape: d.inputShape)
             }
-            let fused = fuseReLU && !(layer is ReLU || layer is MaxPool2d || layer is Flatten)
-            i += fused ? 2 : 1
+            i += absorbed + 1
             layers.append(layer)
-            shapes.append(fused ? described[i - 1].outputShape : d.outputShape)
+            shapes.append(described[i - 1].outputShape)
         }
         self.layers = layers
 

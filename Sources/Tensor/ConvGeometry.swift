@@ -56,6 +56,17 @@ public func im2col(_ x: Tensor, batch: Int, samples: Range<Int>, geometry g: Con
         for i in 0..<k {
             for j in 0..<k {
                 let rowBase = dst + ((c * k + i) * k + j) * columns
+                if let shift = g.sameWidthShift(i, j) {
+                    for (n, b) in samples.enumerated() {
+                        let out = rowBase + n * plane
+                        out.update(repeating: 0, count: shift.rows.lowerBound * ow)
+                        (out + shift.block.lowerBound).update(from: src + (c * batch + b) * image + shift.block.lowerBound + shift.offset,
+                                                              count: shift.block.count)
+                        shift.clearWrappedColumns(out, width: ow)
+                        (out + shift.rows.upperBound * ow).update(repeating: 0, count: (oh - shift.rows.upperBound) * ow)
+                    }
+                    continue
+                }
                 // The outputs whose input column lies inside the image: ow·s - p + j in 0..<W.
                 let first = min(max(0, (p - j + s - 1) / s), ow)
                 let last = g.width - 1 + p - j
@@ -89,6 +100,8 @@ public func im2col(_ x: Tensor, batch: Int, samples: Range<Int>, geometry g: Con
 ///
 /// - Parameters:
 ///   - col: (C·k·k, G·OH·OW) for the G = samples.count images, laid out as `im2col` writes it.
+///     Entries that fall in the padding may be set to 0 on the way: they are the gradient of
+///     nothing.
 ///   - dx: (C, batch, H, W); the planes of `samples` are overwritten with the folded sums,
 ///     the others left alone.
 public func col2im(_ col: Tensor, batch: Int, samples: Range<Int>, geometry g: ConvGeometry, into dx: Tensor) {
@@ -106,6 +119,17 @@ public func col2im(_ col: Tensor, batch: Int, samples: Range<Int>, geometry g: C
         for i in 0..<k {
             for j in 0..<k {
                 let rowBase = src + ((c * k + i) * k + j) * columns
+                if let shift = g.sameWidthShift(i, j) {
+                    for (n, b) in samples.enumerated() {
+                        let input = rowBase + n * plane
+                        // Zeroed, the wrapped entries add nothing to the neighbouring row they map onto.
+                        shift.clearWrappedColumns(input, width: ow)
+                        let from = input + shift.block.lowerBound
+                        let to = dst + (c * batch + b) * image + shift.block.lowerBound + shift.offset
+                        for t in 0..<shift.block.count { to[t] += from[t] }
+                    }
+                    continue
+                }
                 let first = min(max(0, (p - j + s - 1) / s), ow)
                 let last = g.width - 1 + p - j
                 let end = last < 0 ? first : max(min(ow, last / s + 1), first)
@@ -127,6 +151,44 @@ public func col2im(_ col: Tensor, batch: Int, samples: Range<Int>, geometry g: C
                 }
             }
         }
+    }
+}
+
+/// For stride 1 and "same" width (OW = W, as padding (k - 1) / 2 gives): patch row (i, j) of an
+/// image is the image itself shifted by i - p rows and j - p columns. Its rows that lie inside
+/// the image are then one contiguous run of the image, except for the |j - p| columns at one
+/// edge of each row that wrap around from the neighbouring row and belong to the padding.
+struct SameWidthShift {
+    /// The output rows whose input row lies inside the image.
+    let rows: Range<Int>
+    /// The output positions (y·OW + x) that one contiguous copy covers.
+    let block: Range<Int>
+    /// Input position minus output position, (i - p)·W + j - p.
+    let offset: Int
+    /// j - p: the wrapped columns are the first -columnShift or the last columnShift of each row.
+    let columnShift: Int
+
+    /// Zeroes the wrapped columns of `rows` in one image's patch row `out` (OH, OW).
+    func clearWrappedColumns(_ out: UnsafeMutablePointer<Float>, width: Int) {
+        guard columnShift != 0 else { return }
+        let wrapped = columnShift < 0 ? 0..<(-columnShift) : (width - columnShift)..<width
+        for y in rows {
+            for x in wrapped { out[y * width + x] = 0 }
+        }
+    }
+}
+
+extension ConvGeometry {
+    /// The contiguous form of patch row (i, j), or nil unless stride is 1 and OW = W > padding.
+    func sameWidthShift(_ i: Int, _ j: Int) -> SameWidthShift? {
+        guard stride == 1, outWidth == width, padding < width else { return nil }
+        // Output row y reads input row y + i - p.
+        let top = min(max(0, padding - i), outHeight)
+        let rows = top..<max(min(outHeight, height + padding - i), top)
+        let d = j - padding
+        let start = rows.lowerBound * width + max(0, -d)
+        let block = start..<max(rows.upperBound * width - max(0, d), start)
+        return SameWidthShift(rows: rows, block: block, offset: (i - padding) * width + d, columnShift: d)
     }
 }
 

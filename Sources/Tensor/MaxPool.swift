@@ -1,23 +1,28 @@
-/// 2-D max pooling over (B, C, H, W), recording for each output the input index that won,
+/// 2-D max pooling of whole (H, W) planes, recording for each output the input index that won,
 /// so that backward routes the gradient without searching again.
 ///
+/// Plane `i` of x is the `i`-th (H, W) plane in memory, for (B, C, H, W) as well as the
+/// channel-major (C, B, H, W) of Lockstep's activations; y and argmax hold plane `i`'s outputs
+/// at the same plane index.
+///
 /// - Parameters:
-///   - x: (B, C, H, W).
-///   - y: receives (B, C, OH, OW).
+///   - x: (planes, H, W).
+///   - planes: the planes to pool; the others of y and argmax are left alone.
+///   - y: receives (planes, OH, OW).
 ///   - argmax: receives, per output, the winning element's index within its (H, W) plane;
 ///     ties go to the first in row-major order, as in PyTorch.
-public func maxPoolForward(_ x: Tensor, batch: Int, geometry g: ConvGeometry, into y: Tensor,
+public func maxPoolForward(_ x: Tensor, planes: Range<Int>, geometry g: ConvGeometry, into y: Tensor,
                            argmax: UnsafeMutableBufferPointer<Int32>) {
-    let planes = batch * g.channels
     let (oh, ow, k, s, p) = (g.outHeight, g.outWidth, g.kernel, g.stride, g.padding)
-    precondition(planes * g.height * g.width <= x.count && planes * oh * ow <= y.count && planes * oh * ow <= argmax.count,
-                 "maxPoolForward: batch \(batch) of \(g) does not fit its buffers")
+    precondition(planes.lowerBound >= 0 && planes.upperBound * g.height * g.width <= x.count
+                 && planes.upperBound * oh * ow <= y.count && planes.upperBound * oh * ow <= argmax.count,
+                 "maxPoolForward: planes \(planes) of \(g) do not fit x \(x.count), y \(y.count), argmax \(argmax.count)")
     let src = x.pointer, dst = y.pointer, arg = argmax.baseAddress!
     if k == 2 && s == 2 && p == 0 {
         maxPool2x2(src, planes: planes, height: g.height, width: g.width, into: dst, argmax: arg)
         return
     }
-    for plane in 0..<planes {
+    for plane in planes {
         let image = src + plane * g.height * g.width
         let out = dst + plane * oh * ow
         let idx = arg + plane * oh * ow
@@ -48,11 +53,11 @@ public func maxPoolForward(_ x: Tensor, batch: Int, geometry g: ConvGeometry, in
 /// is first pooled by plain comparisons, which vectorise (NaN never wins one), while the
 /// largest magnitude bits of its inputs are noted; the rare row whose inputs hold a NaN is then
 /// pooled again window by window with PyTorch's rule that NaN wins.
-private func maxPool2x2(_ src: UnsafeMutablePointer<Float>, planes: Int, height: Int, width: Int,
+private func maxPool2x2(_ src: UnsafeMutablePointer<Float>, planes: Range<Int>, height: Int, width: Int,
                         into dst: UnsafeMutablePointer<Float>, argmax arg: UnsafeMutablePointer<Int32>) {
     let oh = height / 2, ow = width / 2
     let w = Int32(truncatingIfNeeded: width)
-    for plane in 0..<planes {
+    for plane in planes {
         let image = src + plane * height * width
         for yo in 0..<oh {
             let r0 = image + 2 * yo * width, r1 = r0 + width
@@ -99,16 +104,18 @@ private func poolRowWithNaN(_ r0: UnsafeMutablePointer<Float>, _ r1: UnsafeMutab
     }
 }
 
-/// Routes each output gradient to the input element that won its window: `dx` is overwritten.
-public func maxPoolBackward(_ dy: Tensor, argmax: UnsafeBufferPointer<Int32>, batch: Int, geometry g: ConvGeometry,
+/// Routes each output gradient to the input element that won its window. The planes of
+/// `planes` in `dx` are overwritten, the others left alone.
+public func maxPoolBackward(_ dy: Tensor, argmax: UnsafeBufferPointer<Int32>, planes: Range<Int>, geometry g: ConvGeometry,
                             into dx: Tensor) {
-    let planes = batch * g.channels
     let outPlane = g.outputPlane
     let inPlane = g.height * g.width
-    precondition(planes * inPlane <= dx.count && planes * outPlane <= dy.count, "maxPoolBackward: buffers too small")
+    precondition(planes.lowerBound >= 0 && planes.upperBound * inPlane <= dx.count && planes.upperBound * outPlane <= dy.count
+                 && planes.upperBound * outPlane <= argmax.count,
+                 "maxPoolBackward: planes \(planes) of \(g) do not fit dx \(dx.count), dy \(dy.count), argmax \(argmax.count)")
     let d = dx.pointer, gy = dy.pointer, arg = argmax.baseAddress!
-    d.update(repeating: 0, count: planes * inPlane)
-    for plane in 0..<planes {
+    (d + planes.lowerBound * inPlane).update(repeating: 0, count: planes.count * inPlane)
+    for plane in planes {
         let image = d + plane * inPlane
         let go = gy + plane * outPlane
         let idx = arg + plane * outPlane

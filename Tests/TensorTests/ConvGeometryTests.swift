@@ -13,6 +13,9 @@ final class ConvGeometryTests: XCTestCase {
         ConvGeometry(channels: 2, height: 4, width: 4, kernel: 1, stride: 1, padding: 0),
         ConvGeometry(channels: 2, height: 5, width: 6, kernel: 2, stride: 2, padding: 0),
         ConvGeometry(channels: 1, height: 3, width: 4, kernel: 3, stride: 1, padding: 2),
+        // "Same" width at stride 1, which unfolds each patch row as one shifted copy.
+        ConvGeometry(channels: 2, height: 6, width: 5, kernel: 5, stride: 1, padding: 2),
+        ConvGeometry(channels: 1, height: 4, width: 2, kernel: 3, stride: 1, padding: 1),
     ]
 
     func testOutputSizesFollowPyTorch() {

@@ -58,7 +58,7 @@ final class MaxPoolTests: XCTestCase {
             y.fill(99)
             let argmax = UnsafeMutableBufferPointer<Int32>.allocate(capacity: outCount)
             defer { argmax.deallocate() }
-            maxPoolForward(x, batch: batch, geometry: g, into: y, argmax: argmax)
+            maxPoolForward(x, planes: 0..<batch * g.channels, geometry: g, into: y, argmax: argmax)
             let (values, index) = reference(x, batch: batch, g)
             XCTAssertEqual(Array(y.toArray()[0..<outCount]), values, "\(g)")
             XCTAssertEqual(argmax.map(Int.init), index, "\(g)")
@@ -76,7 +76,7 @@ final class MaxPoolTests: XCTestCase {
         let y = Tensor(zeros: [1, 1, 2, 2])
         let argmax = UnsafeMutableBufferPointer<Int32>.allocate(capacity: 4)
         defer { argmax.deallocate() }
-        maxPoolForward(x, batch: 1, geometry: g, into: y, argmax: argmax)
+        maxPoolForward(x, planes: 0..<1, geometry: g, into: y, argmax: argmax)
         let (values, index) = reference(x, batch: 1, g)
         XCTAssertTrue(y[0].isNaN)
         XCTAssertEqual(Array(y.toArray()[1...]), Array(values[1...]))
@@ -92,7 +92,7 @@ final class MaxPoolTests: XCTestCase {
         let y = Tensor(zeros: [1, 1, 1, 2])
         let argmax = UnsafeMutableBufferPointer<Int32>.allocate(capacity: 2)
         defer { argmax.deallocate() }
-        maxPoolForward(x, batch: 1, geometry: g, into: y, argmax: argmax)
+        maxPoolForward(x, planes: 0..<1, geometry: g, into: y, argmax: argmax)
         XCTAssertTrue(y[0].isNaN, "\(y.toArray())")
         XCTAssertEqual(y[1], -5)
         XCTAssertEqual(argmax.map(Int.init), [1, 2])
@@ -107,11 +107,11 @@ final class MaxPoolTests: XCTestCase {
             let y = Tensor(zeros: [batch, g.channels, g.outHeight, g.outWidth])
             let argmax = UnsafeMutableBufferPointer<Int32>.allocate(capacity: outCount)
             defer { argmax.deallocate() }
-            maxPoolForward(x, batch: batch, geometry: g, into: y, argmax: argmax)
+            maxPoolForward(x, planes: 0..<batch * g.channels, geometry: g, into: y, argmax: argmax)
             let dy = randomTensor(y.shape, &rng)
             let dx = Tensor(zeros: x.shape)
             dx.fill(5)  // overwritten, not accumulated into
-            maxPoolBackward(dy, argmax: UnsafeBufferPointer(argmax), batch: batch, geometry: g, into: dx)
+            maxPoolBackward(dy, argmax: UnsafeBufferPointer(argmax), planes: 0..<batch * g.channels, geometry: g, into: dx)
 
             let (_, index) = reference(x, batch: batch, g)
             var expected = [Double](repeating: 0, count: x.count)
@@ -121,6 +121,46 @@ final class MaxPoolTests: XCTestCase {
                 expected[plane * inPlane + index[q]] += Double(dy[q])
             }
             assertClose(dx.toArray().doubles, expected, rtol: 1e-6, atol: 1e-6, "\(g)")
+        }
+    }
+
+    /// A range of planes, as a convolution pools one group of images at a time: only those
+    /// planes of y, argmax and dx are written, and they match pooling everything at once.
+    func testPlaneRangeTouchesOnlyItsPlanes() {
+        var rng = SeededGenerator(seed: 22)
+        for (n, g) in geometries.enumerated() {
+            let planes = 3 * g.channels, part = 1..<(planes - 1)
+            let x = tiedInput([planes, g.height, g.width], seed: UInt64(200 + n))
+            let whole = Tensor(zeros: [planes, g.outHeight, g.outWidth]), some = Tensor(zeros: whole.shape)
+            some.fill(99)
+            let allArgmax = UnsafeMutableBufferPointer<Int32>.allocate(capacity: whole.count)
+            let someArgmax = UnsafeMutableBufferPointer<Int32>.allocate(capacity: whole.count)
+            defer { allArgmax.deallocate(); someArgmax.deallocate() }
+            someArgmax.initialize(repeating: -7)
+            maxPoolForward(x, planes: 0..<planes, geometry: g, into: whole, argmax: allArgmax)
+            maxPoolForward(x, planes: part, geometry: g, into: some, argmax: someArgmax)
+            let outPlane = g.outputPlane, inPlane = g.height * g.width
+            for plane in 0..<planes {
+                let outputs = (plane * outPlane)..<((plane + 1) * outPlane)
+                if part.contains(plane) {
+                    XCTAssertEqual(Array(some.toArray()[outputs]), Array(whole.toArray()[outputs]), "\(g) plane \(plane)")
+                    XCTAssertEqual(Array(someArgmax[outputs]), Array(allArgmax[outputs]), "\(g) plane \(plane)")
+                } else {
+                    XCTAssertEqual(Array(some.toArray()[outputs]), [Float](repeating: 99, count: outPlane), "\(g) plane \(plane)")
+                    XCTAssertEqual(Array(someArgmax[outputs]), [Int32](repeating: -7, count: outPlane), "\(g) plane \(plane)")
+                }
+            }
+
+            let dy = randomTensor(whole.shape, &rng)
+            let dxAll = Tensor(zeros: x.shape), dxSome = Tensor(zeros: x.shape)
+            dxSome.fill(5)
+            maxPoolBackward(dy, argmax: UnsafeBufferPointer(allArgmax), planes: 0..<planes, geometry: g, into: dxAll)
+            maxPoolBackward(dy, argmax: UnsafeBufferPointer(allArgmax), planes: part, geometry: g, into: dxSome)
+            for plane in 0..<planes {
+                let inputs = (plane * inPlane)..<((plane + 1) * inPlane)
+                let expected = part.contains(plane) ? Array(dxAll.toArray()[inputs]) : [Float](repeating: 5, count: inPlane)
+                XCTAssertEqual(Array(dxSome.toArray()[inputs]), expected, "\(g) plane \(plane)")
+            }
         }
     }
 }
