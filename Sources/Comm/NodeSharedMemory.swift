@@ -1,25 +1,29 @@
 import CMPI
+import Glibc
 
 /// Memory that every rank of a one-node world maps: one gradient buffer per rank, which the
-/// other ranks read, and ONE copy of the parameters for the whole node (MPI shared-memory
-/// windows, `MPI_Win_allocate_shared`).
+/// other ranks read, ONE copy of the parameters for the whole node, and one progress counter
+/// per rank (MPI shared-memory windows, `MPI_Win_allocate_shared`).
 ///
-/// With it the sharded optimizer sends nothing. Its reduce-scatter becomes each rank adding
-/// the other ranks' values of its shard straight out of their buffers, and its allgather
-/// disappears, because every rank's next forward reads the one copy of the parameters that
-/// the shards' owners have just updated. What is left is two barriers and one pass over a
-/// shard, instead of two full copies of the gradients through MPI's shared-memory transport.
+/// With it the sharded optimizer sends nothing. Its reduce-scatter becomes ranks adding the
+/// other ranks' values straight out of their buffers, bucket by bucket while backward runs,
+/// and its allgather disappears, because every rank's next forward reads the one copy of the
+/// parameters that the shards' owners have just updated.
 ///
 /// Protocol of a step (`synchronize` = MPI_Win_sync, a barrier of the node, MPI_Win_sync):
-/// 1. Each rank's backward writes its own gradient buffer.
-/// 2. `synchronize`: every gradient is complete and visible to every rank.
-/// 3. `sumShard`: each rank adds the others' values of its shard into its own buffer.
+/// 1. Each rank's backward writes its own gradient buffer, and `publish`es a growing
+///    counter as it finishes each bucket of it (MPI_Win_sync, then the store).
+/// 2. Once `allReached` sees every rank's counter past a bucket (the loads, then
+///    MPI_Win_sync), a rank may read that bucket in every buffer: it `sum`s its part of the
+///    bucket into the buffer of the rank whose shard holds it.
+/// 3. `synchronize`: every sum is complete and visible to every rank.
 /// 4. A collective every rank enters after step 3 (the trainer's control all-reduce): from
 ///    then on nobody reads another rank's gradients, so each may zero its own.
 /// 5. Each rank updates its shard of the shared parameters.
 /// 6. `synchronize`: the parameters are complete before any rank's next forward reads them.
 /// Outside steps the parameters are written by one rank (initialisation, a restore) and then
-/// `synchronize`d.
+/// `synchronize`d. The counters follow the MPI standard's pattern for flags in a shared window
+/// under the unified memory model: aligned 8-byte loads and stores ordered by MPI_Win_sync.
 public final class NodeSharedMemory: @unchecked Sendable {
     /// Floats in each buffer.
     public let count: Int
@@ -29,6 +33,10 @@ public final class NodeSharedMemory: @unchecked Sendable {
     public let gradients: [UnsafeMutableBufferPointer<Float>]
     /// The node's one copy of the parameters.
     public let parameters: UnsafeMutableBufferPointer<Float>
+    /// Every rank's progress counter, by rank, each on its own page.
+    private let progress: [UnsafeMutablePointer<UInt64>]
+    /// The ranks of the node.
+    public var size: Int { gradients.count }
     private let comm: MPI_Comm
     private let windows: [MPI_Win]
 
@@ -42,7 +50,11 @@ public final class NodeSharedMemory: @unchecked Sendable {
         try MPIRuntime.check(MPI_Comm_rank(comm, &r), "MPI_Comm_rank")
         try MPIRuntime.check(MPI_Comm_size(comm, &size), "MPI_Comm_size")
         rank = Int(r)
-        let bytes = MPI_Aint(max(count, 1) * MemoryLayout<Float>.stride)
+        // Open MPI places a segment after its window's header, 8 bytes past a cache line: each
+        // is asked for one line more and used from its first whole line, the same offset in
+        // every process, since each maps the segment at a page boundary.
+        let line = 64
+        let bytes = MPI_Aint(max(count, 1) * MemoryLayout<Float>.stride + line)
         // Each segment on its own pages, rather than all of them back to back.
         var info: MPI_Info? = nil
         try MPIRuntime.check(MPI_Info_create(&info), "MPI_Info_create")
@@ -59,21 +71,30 @@ public final class NodeSharedMemory: @unchecked Sendable {
             try MPIRuntime.check(MPI_Win_lock_all(Int32(lockstep_mode_nocheck()), window), "MPI_Win_lock_all (\(what))")
             return window!
         }
-        func segment(_ window: MPI_Win, of rank: Int32, _ what: String) throws(CommError) -> UnsafeMutableBufferPointer<Float> {
+        func segment(_ window: MPI_Win, of rank: Int32, _ what: String) throws(CommError) -> UnsafeMutableRawPointer {
             var bytes: MPI_Aint = 0, unit: Int32 = 0
             var base: UnsafeMutableRawPointer? = nil
             try MPIRuntime.check(MPI_Win_shared_query(window, rank, &bytes, &unit, &base),
                                  "MPI_Win_shared_query (\(what) of rank \(rank))")
-            return UnsafeMutableBufferPointer(start: base!.bindMemory(to: Float.self, capacity: max(count, 1)), count: count)
+            return base!.alignedUp(toMultipleOf: line)
+        }
+        func floats(_ base: UnsafeMutableRawPointer) -> UnsafeMutableBufferPointer<Float> {
+            UnsafeMutableBufferPointer(start: base.bindMemory(to: Float.self, capacity: max(count, 1)), count: count)
         }
         let gradientWindow = try allocate(bytes, "gradients")
         let parameterWindow = try allocate(r == 0 ? bytes : 0, "parameters")
-        windows = [gradientWindow, parameterWindow]
-        var gradients: [UnsafeMutableBufferPointer<Float>] = []
-        for q in 0..<size { gradients.append(try segment(gradientWindow, of: q, "gradients")) }
+        let progressWindow = try allocate(MPI_Aint(MemoryLayout<UInt64>.stride + line), "progress")
+        windows = [gradientWindow, parameterWindow, progressWindow]
+        var gradients: [UnsafeMutableBufferPointer<Float>] = [], progress: [UnsafeMutablePointer<UInt64>] = []
+        for q in 0..<size {
+            gradients.append(floats(try segment(gradientWindow, of: q, "gradients")))
+            progress.append(try segment(progressWindow, of: q, "progress").bindMemory(to: UInt64.self, capacity: 1))
+        }
         self.gradients = gradients
-        parameters = try segment(parameterWindow, of: 0, "parameters")
+        self.progress = progress
+        parameters = floats(try segment(parameterWindow, of: 0, "parameters"))
         gradients[rank].initialize(repeating: 0)
+        progress[rank].initialize(to: 0)
         if rank == 0 { parameters.initialize(repeating: 0) }
         try synchronize()
     }
@@ -86,13 +107,37 @@ public final class NodeSharedMemory: @unchecked Sendable {
         for w in windows { try MPIRuntime.check(MPI_Win_sync(w), "MPI_Win_sync (node shared memory)") }
     }
 
-    /// Adds every other rank's gradients in `shard` into this rank's, in rank order: afterwards
-    /// this rank's buffer holds the node's sum there. Only after a `synchronize`.
-    public func sumShard(_ shard: Range<Int>) {
-        precondition(shard.lowerBound >= 0 && shard.upperBound <= count, "sumShard: \(shard) outside 0..<\(count)")
-        let mine = gradients[rank].baseAddress! + shard.lowerBound
-        for (q, theirs) in gradients.enumerated() where q != rank {
-            Float.accumulate(mine, theirs.baseAddress! + shard.lowerBound, count: shard.count)
+    /// Makes this rank's gradient writes so far visible to any rank that sees `value` in its
+    /// counter. Values must grow from one call to the next.
+    public func publish(_ value: UInt64) throws(CommError) {
+        try MPIRuntime.check(MPI_Win_sync(windows[0]), "MPI_Win_sync (node shared memory)")
+        progress[rank].pointee = value
+        try MPIRuntime.check(MPI_Win_sync(windows[2]), "MPI_Win_sync (node shared memory)")
+    }
+
+    /// Whether every rank has published at least `value`. If so, what they wrote before it is
+    /// visible to this rank's reads from now on.
+    public func allReached(_ value: UInt64) throws(CommError) -> Bool {
+        try MPIRuntime.check(MPI_Win_sync(windows[2]), "MPI_Win_sync (node shared memory)")
+        for counter in progress where counter.pointee < value { return false }
+        try MPIRuntime.check(MPI_Win_sync(windows[0]), "MPI_Win_sync (node shared memory)")
+        return true
+    }
+
+    /// Waits, yielding the core to any rank that shares it, until `allReached(value)`.
+    public func waitUntilAllReached(_ value: UInt64) throws(CommError) {
+        while !(try allReached(value)) { sched_yield() }
+    }
+
+    /// Adds every other rank's gradients in `range` into rank `owner`'s, in rank order:
+    /// afterwards `owner`'s buffer holds the node's sum there. Only once every rank's
+    /// gradients in `range` are final and visible (`allReached`).
+    public func sum(_ range: Range<Int>, into owner: Int) {
+        precondition(range.lowerBound >= 0 && range.upperBound <= count && gradients.indices.contains(owner),
+                     "sum: \(range) into rank \(owner) outside 0..<\(count) of \(gradients.count) ranks")
+        let target = gradients[owner].baseAddress! + range.lowerBound
+        for (q, theirs) in gradients.enumerated() where q != owner {
+            Float.accumulate(target, theirs.baseAddress! + range.lowerBound, count: range.count)
         }
     }
 }

@@ -62,6 +62,8 @@ public final class Trainer {
     /// The parameters and gradients of a sharded one-node world, in memory its ranks share
     /// (comm.shared_memory), or nil.
     private let nodeMemory: NodeSharedMemory?
+    /// With `nodeMemory`: the bucketed sum of the gradients in it, overlapped with backward.
+    private let sharedSum: SharedGradientSum?
     /// The split of each step's global batch by the ranks' speed (train.balance, at world > 1), or nil.
     private var balancer: BatchBalancer?
     /// Whether each rank takes a contiguous part of every step's global batch from the epoch's
@@ -208,6 +210,8 @@ public final class Trainer {
         timeline = Timeline(enabled: options.recordTimeline, capacity: min(totalSteps, 100_000) * 16 + 64)
         reducer = GradientReducer(store: model.parameters, comm: comm, plan: plan, exact: exact,
                                   progress: settings.comm.progress, timeline: timeline, activity: activity)
+        let store = model.parameters, timeline = timeline
+        sharedSum = nodeMemory.map { SharedGradientSum(store: store, memory: $0, plan: plan, timeline: timeline, activity: activity) }
         wholeGradients = WholeGradients(model.parameters)
         progress = ProgressReporter(totalSteps: totalSteps, totalEpochs: (totalSteps + stepsPerEpoch - 1) / stepsPerEpoch,
                                     globalBatch: globalBatch, enabled: options.printProgress && comm.rank == 0)
@@ -408,6 +412,9 @@ public final class Trainer {
                 exact?.setLosses(chunkLosses)
                 reducer.beginStep(step: stepNumber)
                 model.backward(batch: samples.count, observer: reducer)
+            } else if micro == micros - 1, let sharedSum {
+                sharedSum.beginStep(step: stepNumber)
+                model.backward(batch: samples.count, observer: sharedSum)
             } else {
                 model.backward(batch: samples.count, observer: wholeGradients)
                 exact?.keep(chunk: micro)
@@ -424,13 +431,12 @@ public final class Trainer {
         let waitStart = MonotonicClock.nanoseconds()
         if sharded {
             activity.set(.waitingGradients, step: stepNumber)
-            if let nodeMemory {
-                try nodeMemory.synchronize()
-                nodeMemory.sumShard(optimizer.updateRange)
+            if let sharedSum {
+                try sharedSum.finishStep()
             } else {
                 _ = try comm.reduceScatterSum(model.parameters.gradients.buffer)
+                blockingCommNanoseconds += MonotonicClock.nanoseconds() - waitStart
             }
-            blockingCommNanoseconds += MonotonicClock.nanoseconds() - waitStart
         } else {
             try reducer.finishStep()
         }
@@ -602,8 +608,8 @@ public final class Trainer {
         var rss = [ResourceUsage.peakResidentMB]
         try rss.withUnsafeMutableBufferPointer { (b) throws(CommError) in try comm.allReduce(b, .max) }
         let perStep = { (ns: UInt64) in steps > 0 ? Double(ns) / 1e6 / Double(steps) : 0 }
-        let commTotal = perStep(reducer.commNanoseconds + blockingCommNanoseconds)
-        let commExposed = perStep(reducer.exposedNanoseconds + blockingCommNanoseconds)
+        let commTotal = perStep(reducer.commNanoseconds + (sharedSum?.commNanoseconds ?? 0) + blockingCommNanoseconds)
+        let commExposed = perStep(reducer.exposedNanoseconds + (sharedSum?.exposedNanoseconds ?? 0) + blockingCommNanoseconds)
         let env = ProcessInfo.processInfo.environment
         let algorithm: String
         if comm.size == 1 {
