@@ -38,7 +38,7 @@ public final class NodeSharedMemory: @unchecked Sendable {
     /// The ranks of the node.
     public var size: Int { gradients.count }
     private let comm: MPI_Comm
-    private let windows: [MPI_Win]
+    private let gradientWindow: MPI_Win, parameterWindow: MPI_Win, progressWindow: MPI_Win
 
     /// Maps the buffers on every rank of `node`, a communicator whose ranks share memory.
     /// Collective over `node`. The windows live until MPI_Finalize: tensors view them.
@@ -84,7 +84,7 @@ public final class NodeSharedMemory: @unchecked Sendable {
         let gradientWindow = try allocate(bytes, "gradients")
         let parameterWindow = try allocate(r == 0 ? bytes : 0, "parameters")
         let progressWindow = try allocate(MPI_Aint(MemoryLayout<UInt64>.stride + line), "progress")
-        windows = [gradientWindow, parameterWindow, progressWindow]
+        (self.gradientWindow, self.parameterWindow, self.progressWindow) = (gradientWindow, parameterWindow, progressWindow)
         var gradients: [UnsafeMutableBufferPointer<Float>] = [], progress: [UnsafeMutablePointer<UInt64>] = []
         for q in 0..<size {
             gradients.append(floats(try segment(gradientWindow, of: q, "gradients")))
@@ -102,25 +102,36 @@ public final class NodeSharedMemory: @unchecked Sendable {
     /// Orders every rank's writes to the buffers before every rank's later reads: a barrier
     /// of the node between two memory syncs. Collective over the node.
     public func synchronize() throws(CommError) {
-        for w in windows { try MPIRuntime.check(MPI_Win_sync(w), "MPI_Win_sync (node shared memory)") }
+        try syncAll()
         try MPIRuntime.check(MPI_Barrier(comm), "MPI_Barrier (node shared memory)")
-        for w in windows { try MPIRuntime.check(MPI_Win_sync(w), "MPI_Win_sync (node shared memory)") }
+        try syncAll()
+    }
+
+    private func syncAll() throws(CommError) {
+        try sync(gradientWindow)
+        try sync(parameterWindow)
+        try sync(progressWindow)
+    }
+
+    /// MPI_Win_sync: orders this process's loads and stores of `window` around it.
+    private func sync(_ window: MPI_Win) throws(CommError) {
+        try MPIRuntime.check(MPI_Win_sync(window), "MPI_Win_sync (node shared memory)")
     }
 
     /// Makes this rank's gradient writes so far visible to any rank that sees `value` in its
     /// counter. Values must grow from one call to the next.
     public func publish(_ value: UInt64) throws(CommError) {
-        try MPIRuntime.check(MPI_Win_sync(windows[0]), "MPI_Win_sync (node shared memory)")
+        try sync(gradientWindow)
         progress[rank].pointee = value
-        try MPIRuntime.check(MPI_Win_sync(windows[2]), "MPI_Win_sync (node shared memory)")
+        try sync(progressWindow)
     }
 
     /// Whether every rank has published at least `value`. If so, what they wrote before it is
     /// visible to this rank's reads from now on.
     public func allReached(_ value: UInt64) throws(CommError) -> Bool {
-        try MPIRuntime.check(MPI_Win_sync(windows[2]), "MPI_Win_sync (node shared memory)")
+        try sync(progressWindow)
         for counter in progress where counter.pointee < value { return false }
-        try MPIRuntime.check(MPI_Win_sync(windows[0]), "MPI_Win_sync (node shared memory)")
+        try sync(gradientWindow)
         return true
     }
 

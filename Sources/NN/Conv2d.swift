@@ -26,7 +26,8 @@ public final class Conv2d: Layer {
     public let outChannels: Int
     public let relu: Bool
     /// The max pooling over the (out, OH, OW) output, if fused.
-    public let pool: ConvGeometry?
+    public var pool: ConvGeometry? { pooling?.geometry }
+    private let pooling: MaxPool2d?
 
     private var weight: Tensor!, weightGrad: Tensor!, bias: Tensor!, biasGrad: Tensor!
     private var weightIndex = 0
@@ -34,10 +35,8 @@ public final class Conv2d: Layer {
     /// input gradient's columns in backward.
     private var group = 1
     private var columns: Tensor!
-    /// With `pool`: the unpooled output (out, B·OH·OW) in forward, its gradient in backward, and
-    /// each pooled output's winning index in its plane.
+    /// With `pool`: the unpooled output (out, B·OH·OW) in forward, its gradient in backward.
     private var unpooled: Tensor!
-    private var argmax = UnsafeMutableBufferPointer<Int32>(start: nil, count: 0)
 
     /// What a group reads and writes between im2col and the GEMM (and the pooling) is about
     /// this many Floats (1 MB), so that it stays in a core's L2 cache (2 MB here) between them.
@@ -51,10 +50,8 @@ public final class Conv2d: Layer {
         self.geometry = geometry
         self.outChannels = outChannels
         self.relu = relu
-        self.pool = pool
+        pooling = pool.map { MaxPool2d(name: "\(name) pooling", geometry: $0) }
     }
-
-    deinit { argmax.deallocate() }
 
     public var parameterRequests: [ParameterRequest] {
         let k = geometry.kernel
@@ -75,11 +72,9 @@ public final class Conv2d: Layer {
         let perImage = geometry.outputPlane * (geometry.patchSize + (pool == nil ? 0 : outChannels))
         group = min(max(Conv2d.groupElements / perImage, 1), maxBatch)
         columns = Tensor(zeros: [geometry.patchSize, group * geometry.outputPlane])
-        if let pool {
+        if let pooling {
             unpooled = Tensor(zeros: [outChannels, maxBatch * geometry.outputPlane])
-            argmax.deallocate()
-            argmax = .allocate(capacity: outChannels * maxBatch * pool.outputPlane)
-            argmax.initialize(repeating: 0)
+            pooling.allocate(maxBatch: maxBatch)
         }
     }
 
@@ -97,10 +92,8 @@ public final class Conv2d: Layer {
             // (out, in·k·k) · (in·k·k, G·OH·OW) -> columns of the output (out, B·OH·OW)
             let out = Matrix(unpooled ?? y, start: first * plane, rows: outChannels, cols: samples.count * plane, ld: n)
             gemm(w, .none, Matrix(columns, rows: geometry.patchSize, cols: samples.count * plane), .none, into: out)
-            if let pool {
-                for planes in planes(of: samples, batch: batch) {
-                    maxPoolForward(unpooled, planes: planes, geometry: pool, into: y, argmax: argmax)
-                }
+            if let pooling {
+                for planes in planes(of: samples, batch: batch) { pooling.forward(unpooled, into: y, planes: planes) }
             } else {
                 addBiasPerRow(out, bias: bias, relu: relu)
             }
@@ -122,11 +115,9 @@ public final class Conv2d: Layer {
         let dW = Matrix(weightGrad, rows: outChannels, cols: geometry.patchSize)
         for first in stride(from: 0, to: batch, by: group) {
             let samples = first..<min(first + group, batch)
-            if let pool {
+            if let pooling {
                 // The group's unpooled gradient, from the winners of its windows.
-                for planes in planes(of: samples, batch: batch) {
-                    maxPoolBackward(dy, argmax: UnsafeBufferPointer(argmax), planes: planes, geometry: pool, into: unpooled)
-                }
+                for planes in planes(of: samples, batch: batch) { pooling.backward(dy, into: unpooled, planes: planes) }
             }
             let g = Matrix(unpooled ?? dy, start: first * plane, rows: outChannels, cols: samples.count * plane, ld: n)
             let cols = Matrix(columns, rows: geometry.patchSize, cols: samples.count * plane)

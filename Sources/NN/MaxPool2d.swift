@@ -22,13 +22,24 @@ public final class MaxPool2d: Layer {
     }
 
     public func forward(_ x: Tensor, into y: Tensor, batch: Int) {
-        maxPoolForward(x, planes: 0..<batch * geometry.channels, geometry: geometry, into: y, argmax: argmax)
+        forward(x, into: y, planes: 0..<batch * geometry.channels)
+    }
+
+    /// Pools the (H, W) planes `planes` of x into y, keeping their winners for `backward`: any
+    /// run of whole planes, such as one channel's images of a convolution's group.
+    public func forward(_ x: Tensor, into y: Tensor, planes: Range<Int>) {
+        maxPoolForward(x, planes: planes, geometry: geometry, into: y, argmax: argmax)
     }
 
     public func backward(input x: Tensor, output y: Tensor, outputGradient dy: Tensor, inputGradient dx: Tensor?, batch: Int,
                          observer: GradientObserver) {
         guard let dx else { return }
-        maxPoolBackward(dy, argmax: UnsafeBufferPointer(argmax), planes: 0..<batch * geometry.channels, geometry: geometry,
-                        into: dx)
+        backward(dy, into: dx, planes: 0..<batch * geometry.channels)
+    }
+
+    /// Routes the gradient of the planes `planes` back to the winners `forward` kept; those
+    /// planes of dx are overwritten.
+    public func backward(_ dy: Tensor, into dx: Tensor, planes: Range<Int>) {
+        maxPoolBackward(dy, argmax: UnsafeBufferPointer(argmax), planes: planes, geometry: geometry, into: dx)
     }
 }

@@ -18,13 +18,12 @@ import Tensor
 /// Every rank runs the same backward, so buckets start in the same order everywhere and the
 /// collectives match. All state is preallocated: a step allocates nothing.
 public final class GradientReducer: GradientObserver {
-    public let plan: BucketPlan
+    public var plan: BucketPlan { countdown.plan }
+    private var countdown: BucketCountdown
     private let comm: Communicator
     private let store: ParameterStore
     private let progress: ProgressMode
     private let exact: ExactGradientSum?
-    private let rowBlocks: [[Range<Int>]]
-    private var remaining: [Int]
     private var requests: [CommRequest?]
     private var started: [Bool]
     /// The next bucket whose request is tested in `test` progress mode.
@@ -46,9 +45,7 @@ public final class GradientReducer: GradientObserver {
         self.progress = progress
         self.exact = exact
         self.timeline = timeline
-        self.plan = plan
-        rowBlocks = plan.blocks.map { $0.map(\.rows) }
-        remaining = plan.buckets.map(\.count)
+        countdown = BucketCountdown(plan: plan)
         requests = [CommRequest?](repeating: nil, count: plan.buckets.count)
         started = [Bool](repeating: false, count: plan.buckets.count)
     }
@@ -56,21 +53,19 @@ public final class GradientReducer: GradientObserver {
     /// Re-arms the buckets for 1-based step `step`.
     public func beginStep(step: Int) {
         self.step = step
-        for (b, range) in plan.buckets.enumerated() {
-            remaining[b] = range.count
+        countdown.rearm()
+        for b in plan.buckets.indices {
             requests[b] = nil
             started[b] = false
         }
         oldestInFlight = 0
     }
 
-    public func rowBlocks(ofParameter index: Int) -> [Range<Int>] { rowBlocks[index] }
+    public func rowBlocks(ofParameter index: Int) -> [Range<Int>] { countdown.rowBlocks[index] }
 
     public func gradientReady(parameter index: Int, rows: Range<Int>) {
-        let slice = store.slices[index]
-        for block in plan.blocks[index] where block.rows == rows {
-            remaining[block.bucket] -= rows.count * slice.rowLength
-            if remaining[block.bucket] == 0 { start(block.bucket) }
+        if let bucket = countdown.report(parameter: index, rows: rows, rowLength: store.slices[index].rowLength) {
+            start(bucket)
         }
         if progress == .test { testOldest() }
     }

@@ -18,20 +18,18 @@ import NN
 /// The exposed communication is `finishStep`; the total adds the sums that ran inside backward.
 /// Every rank sums every bucket in the same order, so the result does not depend on timing.
 final class SharedGradientSum: GradientObserver {
-    let plan: BucketPlan
-    private let memory: NodeSharedMemory
+    let memory: NodeSharedMemory
+    private var countdown: BucketCountdown
+    private var plan: BucketPlan { countdown.plan }
     private let store: ParameterStore
     private let timeline: Timeline
     private let activity: RankActivity
-    private let rowBlocks: [[Range<Int>]]
     /// Per bucket: this rank's part of it, cut where one rank's optimizer shard ends and the next begins.
     private let parts: [[(range: Range<Int>, owner: Int)]]
-    /// Per bucket: gradient elements not yet reported this step.
-    private var remaining: [Int]
     /// Buckets 0..<complete are finished on this rank; 0..<summed are summed.
     private var complete = 0, summed = 0
-    /// Steps begun so far, and this step's first point minus one.
-    private var rounds: UInt64 = 0, base: UInt64 = 0
+    /// Steps begun so far, this one included.
+    private var stepsBegun: UInt64 = 0
     private var step = 0
     /// Sum time inside backward this step (ns).
     private var overlapped: UInt64 = 0
@@ -45,11 +43,9 @@ final class SharedGradientSum: GradientObserver {
     init(store: ParameterStore, memory: NodeSharedMemory, plan: BucketPlan, timeline: Timeline, activity: RankActivity) {
         self.store = store
         self.memory = memory
-        self.plan = plan
+        countdown = BucketCountdown(plan: plan)
         self.timeline = timeline
         self.activity = activity
-        rowBlocks = plan.blocks.map { $0.map(\.rows) }
-        remaining = plan.buckets.map(\.count)
         let shards = (0..<memory.size).map { shard(of: $0, count: store.totalCount, ranks: memory.size) }
         parts = plan.buckets.map { bucket in
             let mine = shard(of: memory.rank, count: bucket.count, ranks: memory.size)
@@ -64,23 +60,19 @@ final class SharedGradientSum: GradientObserver {
     /// Re-arms the buckets for 1-based step `step`.
     func beginStep(step: Int) {
         self.step = step
-        base = rounds * UInt64(plan.buckets.count)
-        rounds += 1
-        for (b, range) in plan.buckets.enumerated() { remaining[b] = range.count }
+        stepsBegun += 1
+        countdown.rearm()
         complete = 0
         summed = 0
         overlapped = 0
     }
 
-    func rowBlocks(ofParameter index: Int) -> [Range<Int>] { rowBlocks[index] }
+    func rowBlocks(ofParameter index: Int) -> [Range<Int>] { countdown.rowBlocks[index] }
 
     func gradientReady(parameter index: Int, rows: Range<Int>) {
-        let slice = store.slices[index]
-        for block in plan.blocks[index] where block.rows == rows {
-            remaining[block.bucket] -= rows.count * slice.rowLength
-        }
+        _ = countdown.report(parameter: index, rows: rows, rowLength: store.slices[index].rowLength)
         let before = complete
-        while complete < remaining.count && remaining[complete] == 0 { complete += 1 }
+        while complete < plan.buckets.count && countdown.isComplete(complete) { complete += 1 }
         guard failure == nil else { return }
         do {
             if complete > before { try memory.publish(point(complete - 1)) }
@@ -112,7 +104,7 @@ final class SharedGradientSum: GradientObserver {
     }
 
     /// Bucket b's point in the counters this step.
-    private func point(_ bucket: Int) -> UInt64 { base + UInt64(bucket) + 1 }
+    private func point(_ bucket: Int) -> UInt64 { (stepsBegun - 1) * UInt64(plan.buckets.count) + UInt64(bucket) + 1 }
 
     /// Sums this rank's part of each finished bucket in order, up to the first that some rank
     /// has not finished, or with `waiting` of every bucket. Returns whether it summed any.

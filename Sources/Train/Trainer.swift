@@ -59,11 +59,11 @@ public final class Trainer {
     private let exact: ExactGradientSum?
     /// Whether each rank updates only its shard (optimizer.sharded, at world > 1).
     private let sharded: Bool
-    /// The parameters and gradients of a sharded one-node world, in memory its ranks share
-    /// (comm.shared_memory), or nil.
-    private let nodeMemory: NodeSharedMemory?
-    /// With `nodeMemory`: the bucketed sum of the gradients in it, overlapped with backward.
+    /// With the parameters and gradients of a sharded one-node world in memory its ranks share
+    /// (comm.shared_memory): the bucketed sum of the gradients there, overlapped with backward.
     private let sharedSum: SharedGradientSum?
+    /// That shared memory, or nil.
+    private var nodeMemory: NodeSharedMemory? { sharedSum?.memory }
     /// The split of each step's global batch by the ranks' speed (train.balance, at world > 1), or nil.
     private var balancer: BatchBalancer?
     /// Whether each rank takes a contiguous part of every step's global batch from the epoch's
@@ -128,7 +128,6 @@ public final class Trainer {
         model = try Sequential(spec: settings.model,
                                maxBatch: t.deterministic ? t.chunk : (balancing ? t.batch + t.batch / 2 : t.batch),
                                memory: memory)
-        self.nodeMemory = nodeMemory
         optimizer = switch settings.optimizer {
         case let .sgd(momentum, nesterov, weightDecay):
             SGD(model.parameters, momentum: Float(momentum), nesterov: nesterov, weightDecay: Float(weightDecay))
