@@ -10,19 +10,18 @@ import Glibc
 /// and its allgather disappears, because every rank's next forward reads the one copy of the
 /// parameters that the shards' owners have just updated.
 ///
-/// Protocol of a step (`synchronize` = MPI_Win_sync, a barrier of the node, MPI_Win_sync):
+/// Protocol of a step, every synchronisation through the counters (no barrier):
 /// 1. Each rank's backward writes its own gradient buffer, and `publish`es a growing
 ///    counter as it finishes each bucket of it (MPI_Win_sync, then the store).
 /// 2. Once `allReached` sees every rank's counter past a bucket (the loads, then
 ///    MPI_Win_sync), a rank may read that bucket in every buffer: it `sum`s its part of the
 ///    bucket into the buffer of the rank whose shard holds it.
-/// 3. `synchronize`: every sum is complete and visible to every rank.
-/// 4. A collective every rank enters after step 3 (the trainer's control all-reduce): from
-///    then on nobody reads another rank's gradients, so each may zero its own.
-/// 5. Each rank updates its shard of the shared parameters.
-/// 6. `synchronize`: the parameters are complete before any rank's next forward reads them.
+/// 3. Each rank publishes that its sums are done. Once every rank has, every sum is visible
+///    to every rank, and nobody reads another rank's gradients any more: each may zero its own.
+/// 4. Each rank updates its shard of the shared parameters and publishes that.
+/// 5. Once every rank has, the parameters are complete for the next forward.
 /// Outside steps the parameters are written by one rank (initialisation, a restore) and then
-/// `synchronize`d. The counters follow the MPI standard's pattern for flags in a shared window
+/// `synchronize`d (MPI_Win_sync, a barrier of the node, MPI_Win_sync). The counters follow the MPI standard's pattern for flags in a shared window
 /// under the unified memory model: aligned 8-byte loads and stores ordered by MPI_Win_sync.
 public final class NodeSharedMemory: @unchecked Sendable {
     /// Floats in each buffer.
@@ -118,10 +117,11 @@ public final class NodeSharedMemory: @unchecked Sendable {
         try MPIRuntime.check(MPI_Win_sync(window), "MPI_Win_sync (node shared memory)")
     }
 
-    /// Makes this rank's gradient writes so far visible to any rank that sees `value` in its
-    /// counter. Values must grow from one call to the next.
+    /// Makes this rank's writes to the buffers so far visible to any rank that sees `value` in
+    /// its counter. Values must grow from one call to the next.
     public func publish(_ value: UInt64) throws(CommError) {
         try sync(gradientWindow)
+        try sync(parameterWindow)
         progress[rank].pointee = value
         try sync(progressWindow)
     }
@@ -132,6 +132,7 @@ public final class NodeSharedMemory: @unchecked Sendable {
         try sync(progressWindow)
         for counter in progress where counter.pointee < value { return false }
         try sync(gradientWindow)
+        try sync(parameterWindow)
         return true
     }
 

@@ -49,14 +49,17 @@ public final class Linear: Layer {
         let g = Matrix(dy, rows: batch, cols: outFeatures)          // dy: (B, out)
         let input = Matrix(x, rows: batch, cols: inFeatures)         // x: (B, in)
         let dW = Matrix(weightGrad, rows: outFeatures, cols: inFeatures)
-        // The weight gradient first, block by block, so that its all-reduce overlaps dx below.
+        // The bias gradient first: it shares a bucket with the weight's last rows, which would
+        // otherwise wait for the whole weight gradient before that bucket could be summed.
+        accumulateColumnSums(g, into: Matrix(biasGrad, rows: 1, cols: outFeatures))
+        observer.gradientReady(parameter: weightIndex + 1, rows: 0..<outFeatures)
+        // Then the weight gradient, block by block, so that each block's sum overlaps the next
+        // block and dx below.
         for rows in observer.rowBlocks(ofParameter: weightIndex) {
             // dW[rows, :] += dy[:, rows]ᵀ · x
             gemm(g.columns(rows), .transposed, input, .none, into: dW.rows(rows), beta: 1)
             observer.gradientReady(parameter: weightIndex, rows: rows)
         }
-        accumulateColumnSums(g, into: Matrix(biasGrad, rows: 1, cols: outFeatures))
-        observer.gradientReady(parameter: weightIndex + 1, rows: 0..<outFeatures)
         if let dx {
             // dx = dy · W: (B, out)·(out, in)
             gemm(g, .none, Matrix(weight, rows: outFeatures, cols: inFeatures), .none,

@@ -38,9 +38,14 @@ public struct RunSummary: Codable, Equatable, Sendable {
     public var progress: String
     public var bucketMb: Double
     public var buckets: Int
-    /// Per step: how long the all-reduces ran, and how long the step waited for them.
+    /// Per step: how long the gradient communication ran, and how long the step waited for it
+    /// after every rank had finished backward.
     public var commMsTotal: Double
     public var commMsExposed: Double
+    /// Per step: how long this rank waited for slower ranks to finish computing. Measured on
+    /// the node-shared path, whose ranks publish when they finish; nil where an MPI wait
+    /// cannot tell a slower rank from a slower transfer, and both count as exposed.
+    public var peerWaitMs: Double?
     /// 1 - exposed / total: the share of communication hidden behind backward.
     public var overlapFraction: Double
     /// Per-step phase means (ms) on rank 0, for the scaling report's breakdown.
@@ -86,7 +91,8 @@ public struct RunSummary: Codable, Equatable, Sendable {
         case testAccuracy = "test_accuracy", testLoss = "test_loss", wallS = "wall_s", trainS = "train_s"
         case timeToTargetS = "time_to_target_s", peakRssMb = "peak_rss_mb", peakRssMbMax = "peak_rss_mb_max"
         case algorithm, compression, fixedPoint = "fixed_point", batchShareMean = "batch_share_mean", progress, bucketMb = "bucket_mb", buckets
-        case commMsTotal = "comm_ms_total", commMsExposed = "comm_ms_exposed", overlapFraction = "overlap_fraction"
+        case commMsTotal = "comm_ms_total", commMsExposed = "comm_ms_exposed", peerWaitMs = "peer_wait_ms"
+        case overlapFraction = "overlap_fraction"
         case phaseMs = "phase_ms", lossHistory = "loss_history", evalHistory = "eval_history"
         case skippedSteps = "skipped_steps", stoppedBy = "stopped_by", checkpoint
         case slurmJobId = "slurm_job_id", nodeList = "node_list", hostname, blasKernel = "blas_kernel"

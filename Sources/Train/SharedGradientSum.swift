@@ -4,19 +4,29 @@ import NN
 /// The sharded optimizer's gradient sum on one node, in the ranks' shared memory, while
 /// backward runs: the counterpart of `GradientReducer`, on the same buckets.
 ///
-/// Protocol of one step (NodeSharedMemory has the memory and its ordering):
-/// 1. `beginStep` re-arms the buckets. The step's points are base + 1 … base + B for its B
-///    buckets, with base growing by B every step, so that counters only grow.
+/// Protocol of one step (NodeSharedMemory has the memory and its ordering). A step of B
+/// buckets owns the counter points base + 1 … base + B + 2, with base growing by B + 2 every
+/// step, so that counters only grow:
+/// 1. `beginStep` re-arms the buckets.
 /// 2. Backward reports each finished block of a gradient (`gradientReady`). When buckets
 ///    0…b are complete the rank publishes base + b + 1.
-/// 3. After each report, the rank goes through the buckets in order: once every rank has
+/// 3. After each report but the last, the rank goes through the buckets in order: once every rank has
 ///    published bucket b, it adds its 1/world part of that bucket over all ranks, into the
 ///    buffer of the rank whose optimizer shard holds it. During backward it stops at the first
 ///    bucket that some rank has not finished, and goes back to computing.
-/// 4. `finishStep` waits for each bucket left and sums its part, then synchronizes the node:
-///    every sum is written before any rank reads its shard.
-/// The exposed communication is `finishStep`; the total adds the sums that ran inside backward.
+/// 4. `finishStep` waits for each bucket left and sums its part, then publishes base + B + 1
+///    and waits until every rank has: every sum is written before any rank reads its shard,
+///    and nobody reads another rank's gradients any more, so each may zero its own.
+/// 5. Each rank updates its shard of the shared parameters; `finishUpdate` publishes
+///    base + B + 2 and waits until every rank has, so that the next forward reads complete
+///    parameters.
 /// Every rank sums every bucket in the same order, so the result does not depend on timing.
+///
+/// Time accounting, as Horovod's timeline tells negotiation from the reduction: the step's
+/// communication is exposed only from the moment every rank has finished backward (or its
+/// update) until it is done. Before that moment a waiting rank waits for a slower rank to
+/// compute: that is `peerWaitNanoseconds`, and the sums it runs meanwhile are hidden behind
+/// that rank's backward.
 final class SharedGradientSum: GradientObserver {
     let memory: NodeSharedMemory
     private var countdown: BucketCountdown
@@ -36,9 +46,11 @@ final class SharedGradientSum: GradientObserver {
     /// An error from a report, rethrown by `finishStep`.
     private var failure: CommError?
 
-    /// Communication time of the steps so far, and the part of it the steps waited for (ns).
+    /// Communication time of the steps so far, the part of it after every rank had finished
+    /// computing, and the time spent waiting for slower ranks to finish computing (ns).
     private(set) var commNanoseconds: UInt64 = 0
     private(set) var exposedNanoseconds: UInt64 = 0
+    private(set) var peerWaitNanoseconds: UInt64 = 0
 
     init(store: ParameterStore, memory: NodeSharedMemory, plan: BucketPlan, timeline: Timeline, activity: RankActivity) {
         self.store = store
@@ -76,14 +88,16 @@ final class SharedGradientSum: GradientObserver {
         guard failure == nil else { return }
         do {
             if complete > before { try memory.publish(point(complete - 1)) }
+            // After the last report backward has nothing left to hide sums behind.
+            guard complete < plan.buckets.count else { return }
             let start = MonotonicClock.nanoseconds()
-            if try sumBuckets(waiting: false) { overlapped += MonotonicClock.nanoseconds() - start }
+            if try sumFinishedBuckets() { overlapped += MonotonicClock.nanoseconds() - start }
         } catch {
             failure = error
         }
     }
 
-    /// Sums the rest, waiting for each bucket, and synchronizes the node.
+    /// Sums the rest, waiting for each bucket, and waits until every rank has summed.
     /// - Throws: `CommError` from the memory synchronisation, here or during backward.
     func finishStep() throws(CommError) {
         let start = MonotonicClock.nanoseconds()
@@ -91,35 +105,73 @@ final class SharedGradientSum: GradientObserver {
             self.failure = nil
             throw failure
         }
-        if complete < plan.buckets.count {
-            complete = plan.buckets.count  // only if backward reported less than it computed
+        let buckets = plan.buckets.count
+        if complete < buckets {
+            complete = buckets  // only if backward reported less than it computed
             try memory.publish(point(complete - 1))
         }
-        _ = try sumBuckets(waiting: true)
-        try memory.synchronize()
+        // Every rank has finished backward once every rank has published the last bucket.
+        var allFinished: UInt64? = try memory.allReached(point(buckets - 1)) ? start : nil
+        var hidden: UInt64 = 0  // sums before that moment
+        while summed < buckets {
+            activity.set(.waitingGradients, step: step, bucket: summed)
+            try memory.waitUntilAllReached(point(summed))
+            if allFinished == nil, try memory.allReached(point(buckets - 1)) { allFinished = MonotonicClock.nanoseconds() }
+            let sumStart = MonotonicClock.nanoseconds()
+            sum(bucket: summed)
+            if allFinished == nil { hidden += MonotonicClock.nanoseconds() - sumStart }
+            summed += 1
+        }
+        try memory.publish(point(buckets))
+        try memory.waitUntilAllReached(point(buckets))
         let end = MonotonicClock.nanoseconds()
         timeline.record(.commWait, start: start, end: end)
-        exposedNanoseconds += end - start
-        commNanoseconds += end - start + overlapped
+        commNanoseconds += overlapped
+        account(start: start, allFinished: allFinished ?? end, end: end, sumsBefore: hidden)
     }
 
-    /// Bucket b's point in the counters this step.
-    private func point(_ bucket: Int) -> UInt64 { (stepsBegun - 1) * UInt64(plan.buckets.count) + UInt64(bucket) + 1 }
+    /// After this rank's optimizer has updated its shard of the shared parameters: waits until
+    /// every rank has, so that all of them are visible.
+    /// - Throws: `CommError` from the memory synchronisation.
+    func finishUpdate() throws(CommError) {
+        let start = MonotonicClock.nanoseconds()
+        let updated = point(plan.buckets.count + 1)
+        try memory.publish(updated)
+        var allFinished = start
+        if !(try memory.allReached(updated)) {
+            activity.set(.waitingParameters, step: step)
+            try memory.waitUntilAllReached(updated)
+            allFinished = MonotonicClock.nanoseconds()
+        }
+        account(start: start, allFinished: allFinished, end: MonotonicClock.nanoseconds(), sumsBefore: 0)
+    }
+
+    /// Books a wait from `start` to `end` in which every rank had finished computing at
+    /// `allFinished`, with `sumsBefore` ns of sums before that, hidden behind a slower rank.
+    private func account(start: UInt64, allFinished: UInt64, end: UInt64, sumsBefore: UInt64) {
+        let beforeAll = allFinished - start
+        peerWaitNanoseconds += beforeAll - min(beforeAll, sumsBefore)
+        exposedNanoseconds += end - allFinished
+        commNanoseconds += end - allFinished + sumsBefore
+    }
+
+    /// Adds this rank's part of `bucket` over all ranks into its owners' buffers.
+    private func sum(bucket: Int) {
+        let start = MonotonicClock.nanoseconds()
+        for part in parts[bucket] { memory.sum(part.range, into: part.owner) }
+        timeline.record(.allReduce(bucket: bucket), start: start, end: MonotonicClock.nanoseconds())
+    }
+
+    /// Bucket b's point in the counters this step; b = B and B + 1 are the step's two
+    /// synchronisations (summed, updated).
+    private func point(_ bucket: Int) -> UInt64 { (stepsBegun - 1) * UInt64(plan.buckets.count + 2) + UInt64(bucket) + 1 }
 
     /// Sums this rank's part of each finished bucket in order, up to the first that some rank
-    /// has not finished, or with `waiting` of every bucket. Returns whether it summed any.
-    private func sumBuckets(waiting: Bool) throws(CommError) -> Bool {
+    /// has not finished. Returns whether it summed any.
+    private func sumFinishedBuckets() throws(CommError) -> Bool {
         let first = summed
-        while summed < complete {
-            if waiting {
-                activity.set(.waitingGradients, step: step, bucket: summed)
-                try memory.waitUntilAllReached(point(summed))
-            } else if !(try memory.allReached(point(summed))) {
-                break
-            }
-            let start = MonotonicClock.nanoseconds()
-            for part in parts[summed] { memory.sum(part.range, into: part.owner) }
-            timeline.record(.allReduce(bucket: summed), start: start, end: MonotonicClock.nanoseconds())
+        while summed < complete, try memory.allReached(point(summed)) {
+            sum(bucket: summed)
             summed += 1
         }
         return summed > first

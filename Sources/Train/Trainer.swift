@@ -503,13 +503,13 @@ public final class Trainer {
         gradients.pointer.update(repeating: 0, count: owned.lowerBound)
         (gradients.pointer + owned.upperBound).update(repeating: 0, count: gradients.count - owned.upperBound)
         let start = MonotonicClock.nanoseconds()
-        if let nodeMemory {
-            try nodeMemory.synchronize()
+        if let sharedSum {
+            try sharedSum.finishUpdate()
         } else {
             try comm.allGatherShards(model.parameters.values.buffer)
+            blockingCommNanoseconds += MonotonicClock.nanoseconds() - start
         }
         let end = MonotonicClock.nanoseconds()
-        blockingCommNanoseconds += end - start
         phases.wait += end - start
         return end - start
     }
@@ -640,7 +640,7 @@ public final class Trainer {
             compression: settings.comm.allReduce.compression.rawValue, fixedPoint: exact?.width.rawValue,
             batchShareMean: balancer?.meanShares, progress: settings.comm.progress.rawValue,
             bucketMb: settings.comm.bucketMB, buckets: reducer.plan.buckets.count,
-            commMsTotal: commTotal, commMsExposed: commExposed,
+            commMsTotal: commTotal, commMsExposed: commExposed, peerWaitMs: sharedSum.map { perStep($0.peerWaitNanoseconds) },
             overlapFraction: commTotal > 0 ? max(0, 1 - commExposed / commTotal) : 0,
             phaseMs: ["data": perStep(phases.data), "forward": perStep(phases.forward), "backward": perStep(phases.backward),
                       "wait": perStep(phases.wait), "optimizer": perStep(phases.optimizer),

@@ -5,9 +5,9 @@ import Synchronization
 /// What a rank's main thread is doing, published for its watchdog with a few atomic stores.
 public final class RankActivity: Sendable {
     public enum Kind: Int64, Sendable {
-        case starting = 0, computing, waitingGradients, waitingControl, evaluating, checkpointing, finished
+        case starting = 0, computing, waitingGradients, waitingControl, evaluating, checkpointing, finished, waitingParameters
 
-        var waits: Bool { self == .waitingGradients || self == .waitingControl }
+        var waits: Bool { self == .waitingGradients || self == .waitingControl || self == .waitingParameters }
 
         var text: String {
             switch self {
@@ -15,6 +15,7 @@ public final class RankActivity: Sendable {
             case .computing: "computing (data, forward, backward)"
             case .waitingGradients: "waiting in the gradient all-reduce"
             case .waitingControl: "waiting in a control all-reduce"
+            case .waitingParameters: "waiting for the other ranks' updated parameters"
             case .evaluating: "evaluating"
             case .checkpointing: "checkpointing"
             case .finished: "finished"
