@@ -50,48 +50,83 @@ public func maxPoolForward(_ x: Tensor, planes: Range<Int>, geometry g: ConvGeom
 }
 
 /// The common 2×2, stride 2, unpadded window, with the same tie and NaN rules. Each output row
-/// is first pooled by plain comparisons, which vectorise (NaN never wins one), while the
-/// largest magnitude bits of its inputs are noted; the rare row whose inputs hold a NaN is then
-/// pooled again window by window with PyTorch's rule that NaN wins.
+/// is pooled eight outputs at a time by plain vector comparisons (NaN never wins one), while
+/// the largest magnitude bits of its inputs are noted; the rare row whose inputs hold a NaN is
+/// then pooled again window by window with PyTorch's rule that NaN wins.
+///
+/// A row of 8 or more outputs ends with a block that overlaps the one before it. A shorter
+/// row of 4 to 7 is one block that reads into the next row pair and writes into the next output
+/// row, which is pooled right after it; only the range's last row is pooled one by one.
 private func maxPool2x2(_ src: UnsafeMutablePointer<Float>, planes: Range<Int>, height: Int, width: Int,
                         into dst: UnsafeMutablePointer<Float>, argmax arg: UnsafeMutablePointer<Int32>) {
     let oh = height / 2, ow = width / 2
     let w = Int32(truncatingIfNeeded: width)
     for plane in planes {
-        let image = src + plane * height * width
         for yo in 0..<oh {
-            let r0 = image + 2 * yo * width, r1 = r0 + width
-            let out = dst + (plane * oh + yo) * ow, idx = arg + (plane * oh + yo) * ow
+            let r0 = src + plane * height * width + 2 * yo * width, r1 = r0 + width
+            let row = plane * oh + yo
+            let out = dst + row * ow, idx = arg + row * ow
             let top = Int32(truncatingIfNeeded: 2 * yo * width)
-            var magnitudes: UInt32 = 0
-            for xo in 0..<ow {
-                let j = 2 * xo
-                let a = r0[j], b = r0[j + 1], c = r1[j], d = r1[j + 1]
-                // Masked one by one: a negative value's sign bit must not outrank a NaN.
-                let m = 0x7FFF_FFFF as UInt32
-                magnitudes = max(magnitudes, max(max(a.bitPattern & m, b.bitPattern & m), max(c.bitPattern & m, d.bitPattern & m)))
-                let first = top &+ Int32(truncatingIfNeeded: j)
-                var best = a, at = first
-                if b > best { best = b; at = first &+ 1 }
-                if c > best { best = c; at = first &+ w }
-                if d > best { best = d; at = first &+ w &+ 1 }
-                out[xo] = best
-                idx[xo] = at
+            var magnitudes = SIMD8<UInt32>(), rowMagnitude: UInt32 = 0
+            if ow >= 8 {
+                var xo = 0
+                while xo + 8 <= ow {
+                    poolEight(r0, r1, from: xo, top: top, width: w, into: out, argmax: idx, magnitudes: &magnitudes)
+                    xo += 8
+                }
+                if xo < ow { poolEight(r0, r1, from: ow - 8, top: top, width: w, into: out, argmax: idx, magnitudes: &magnitudes) }
+            } else if ow >= 4 && row < planes.upperBound * oh - 1 {
+                poolEight(r0, r1, from: 0, top: top, width: w, into: out, argmax: idx, magnitudes: &magnitudes)
+            } else {
+                poolRow(r0, r1, top: top, width: w, outputs: ow, into: out, argmax: idx, nanWins: false)
+                for j in 0..<(2 * ow) { rowMagnitude = max(rowMagnitude, max(r0[j].bitPattern & 0x7FFF_FFFF, r1[j].bitPattern & 0x7FFF_FFFF)) }
             }
-            if magnitudes > Float.infinity.bitPattern { poolRowWithNaN(r0, r1, top: top, width: w, outputs: ow, into: out, argmax: idx) }
+            if max(magnitudes.max(), rowMagnitude) > Float.infinity.bitPattern {
+                poolRow(r0, r1, top: top, width: w, outputs: ow, into: out, argmax: idx, nanWins: true)
+            }
         }
     }
 }
 
-/// One output row of 2×2 pooling where NaN wins: each later element wins if greater, or if NaN.
-private func poolRowWithNaN(_ r0: UnsafeMutablePointer<Float>, _ r1: UnsafeMutablePointer<Float>, top: Int32, width: Int32,
-                            outputs: Int, into out: UnsafeMutablePointer<Float>, argmax idx: UnsafeMutablePointer<Int32>) {
+/// Outputs `first ..< first + 8` of one row of 2×2 windows over rows `r0` and `r1`, as vectors:
+/// each later candidate (r0 right, r1 left, r1 right) wins only if greater. Notes the largest
+/// magnitude bits of the inputs in `magnitudes`.
+@inline(__always)
+private func poolEight(_ r0: UnsafeMutablePointer<Float>, _ r1: UnsafeMutablePointer<Float>, from first: Int, top: Int32,
+                       width w: Int32, into out: UnsafeMutablePointer<Float>, argmax idx: UnsafeMutablePointer<Int32>,
+                       magnitudes: inout SIMD8<UInt32>) {
+    let upper = UnsafeRawPointer(r0 + 2 * first).loadUnaligned(as: SIMD16<Float>.self)
+    let lower = UnsafeRawPointer(r1 + 2 * first).loadUnaligned(as: SIMD16<Float>.self)
+    let a = upper.evenHalf, b = upper.oddHalf, c = lower.evenHalf, d = lower.oddHalf
+    // The largest bits of all four, less the sign bit: above +∞'s only if one is NaN.
+    let bits = pointwiseMax(pointwiseMax(unsafeBitCast(a, to: SIMD8<UInt32>.self) & 0x7FFF_FFFF, unsafeBitCast(b, to: SIMD8<UInt32>.self) & 0x7FFF_FFFF),
+                            pointwiseMax(unsafeBitCast(c, to: SIMD8<UInt32>.self) & 0x7FFF_FFFF, unsafeBitCast(d, to: SIMD8<UInt32>.self) & 0x7FFF_FFFF))
+    magnitudes = pointwiseMax(magnitudes, bits)
+    let corner = SIMD8<Int32>(repeating: top &+ 2 &* Int32(truncatingIfNeeded: first)) &+ SIMD8<Int32>(0, 2, 4, 6, 8, 10, 12, 14)
+    var best = a, at = corner
+    var wins = b .> best
+    best.replace(with: b, where: wins)
+    at.replace(with: corner &+ 1, where: wins)
+    wins = c .> best
+    best.replace(with: c, where: wins)
+    at.replace(with: corner &+ w, where: wins)
+    wins = d .> best
+    best.replace(with: d, where: wins)
+    at.replace(with: corner &+ (w &+ 1), where: wins)
+    UnsafeMutableRawPointer(out + first).storeBytes(of: best, as: SIMD8<Float>.self)
+    UnsafeMutableRawPointer(idx + first).storeBytes(of: at, as: SIMD8<Int32>.self)
+}
+
+/// One output row of 2×2 windows, window by window: each later element wins if greater, or
+/// with `nanWins` if NaN.
+private func poolRow(_ r0: UnsafeMutablePointer<Float>, _ r1: UnsafeMutablePointer<Float>, top: Int32, width: Int32,
+                     outputs: Int, into out: UnsafeMutablePointer<Float>, argmax idx: UnsafeMutablePointer<Int32>, nanWins: Bool) {
     for xo in 0..<outputs {
         let j = 2 * xo
         let first = top &+ Int32(truncatingIfNeeded: j)
         var best = r0[j], at = first
         func consider(_ v: Float, _ index: Int32) {
-            if v > best || v.isNaN {
+            if v > best || (nanWins && v.isNaN) {
                 best = v
                 at = index
             }

@@ -11,6 +11,12 @@ final class MaxPoolTests: XCTestCase {
         ConvGeometry(channels: 1, height: 7, width: 6, kernel: 3, stride: 2, padding: 1),
         ConvGeometry(channels: 3, height: 5, width: 5, kernel: 3, stride: 1, padding: 1),
         ConvGeometry(channels: 1, height: 6, width: 7, kernel: 2, stride: 1, padding: 1),
+        // 2×2 windows in vectors of eight: rows of 14 (two overlapping blocks), 8 (one), 7 and 5
+        // (one block reaching into the next row, the last row one by one).
+        ConvGeometry(channels: 2, height: 4, width: 28, kernel: 2, stride: 2, padding: 0),
+        ConvGeometry(channels: 1, height: 4, width: 16, kernel: 2, stride: 2, padding: 0),
+        ConvGeometry(channels: 3, height: 6, width: 14, kernel: 2, stride: 2, padding: 0),
+        ConvGeometry(channels: 2, height: 5, width: 10, kernel: 2, stride: 2, padding: 0),
     ]
 
     /// The winner of each window as PyTorch picks it: the largest value, the first in row-major
@@ -82,6 +88,26 @@ final class MaxPoolTests: XCTestCase {
         XCTAssertEqual(Array(y.toArray()[1...]), Array(values[1...]))
         XCTAssertEqual(argmax.map(Int.init), index)
         XCTAssertEqual(index, [5, 7, 8, 10])
+    }
+
+    /// A NaN at every position of planes whose rows are pooled in vectors (14 and 7 outputs
+    /// wide): it wins its window, and every other window is pooled as without it.
+    func testNaNWinsAtEveryPositionOfAVectorRow() {
+        for g in [ConvGeometry(channels: 1, height: 4, width: 28, kernel: 2, stride: 2, padding: 0),
+                  ConvGeometry(channels: 2, height: 4, width: 14, kernel: 2, stride: 2, padding: 0)] {
+            let planes = g.channels, inPlane = g.height * g.width, outCount = planes * g.outputPlane
+            let argmax = UnsafeMutableBufferPointer<Int32>.allocate(capacity: outCount)
+            defer { argmax.deallocate() }
+            for position in 0..<(planes * inPlane) {
+                let x = tiedInput([1, g.channels, g.height, g.width], seed: UInt64(position))
+                x[position] = .nan
+                let y = Tensor(zeros: [1, g.channels, g.outHeight, g.outWidth])
+                maxPoolForward(x, planes: 0..<planes, geometry: g, into: y, argmax: argmax)
+                let (values, index) = reference(x, batch: 1, g)
+                XCTAssertEqual(y.toArray().map(\.bitPattern), values.map(\.bitPattern), "\(g), NaN at \(position)")
+                XCTAssertEqual(argmax.map(Int.init), index, "\(g), NaN at \(position)")
+            }
+        }
     }
 
     /// A NaN whose row holds negative values: their sign bits must not hide it.
