@@ -1,9 +1,12 @@
 import Foundation
 
-/// The runs of `lockstep bench compare`, in the order they are launched: for each world
-/// size, `repeats` throughput runs of Lockstep and the PyTorch DDP reference alternating
-/// (A B A B …), then, with an accuracy target, as many time-to-accuracy runs alternating
-/// the same way. Every run is one `mpirun -np W --bind-to core` of the same config.
+/// The runs of `lockstep bench compare`, in the order they are launched: `repeats` rounds of
+/// throughput runs, each round every world size in turn with Lockstep and the PyTorch DDP
+/// reference alternating (A B A B …), then, with an accuracy target, as many rounds of
+/// time-to-accuracy runs. Rounds rather than one world after another, so that a drift of a
+/// shared host's speed reaches every world's median alike, and the scaling efficiency made of
+/// two of them measures Lockstep rather than the drift. Every run is one
+/// `mpirun -np W --bind-to core` of the same config.
 ///
 /// Both systems time the same steps: Lockstep's summary leaves the first
 /// `RunSummary.warmupSteps` steps out of samples_per_s, so Lockstep trains `steps` + that
@@ -91,13 +94,13 @@ public struct ComparisonPlan: Sendable {
         let warmup = Self.warmup(timedSteps: steps)
         warmupSteps = warmup
         var launches: [Launch] = []
-        for world in worlds {
-            let oversubscribed = world > cores
-            let mpi = [mpirun, "-np", String(world)]
-                + (oversubscribed ? ["--bind-to", "core:overload-allowed", "--oversubscribe"] : ["--bind-to", "core"])
-            let kinds: [Kind] = target == nil ? [.throughput] : [.throughput, .accuracy]
-            for kind in kinds {
-                for repetition in 1...repeats {
+        let kinds: [Kind] = target == nil ? [.throughput] : [.throughput, .accuracy]
+        for kind in kinds {
+            for repetition in 1...repeats {
+                for world in worlds {
+                    let oversubscribed = world > cores
+                    let mpi = [mpirun, "-np", String(world)]
+                        + (oversubscribed ? ["--bind-to", "core:overload-allowed", "--oversubscribe"] : ["--bind-to", "core"])
                     for system in System.allCases {
                         let label = "\(system.rawValue)-w\(world)-\(kind.rawValue)-\(repetition)"
                         let result = "\(directory)/\(label).json"

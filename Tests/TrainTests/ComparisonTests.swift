@@ -10,12 +10,13 @@ final class ComparisonTests: XCTestCase {
                        directory: "/tmp/w")
     }
 
-    func testLaunchesAlternateSystemsWorldByWorldThroughputFirst() {
+    func testLaunchesAlternateSystemsInRoundsOfEveryWorldThroughputFirst() {
         let p = plan(worlds: [1, 2], target: .init(accuracy: 0.88, evalEvery: 117, maxEpochs: 20))
         XCTAssertEqual(p.launches.count, 2 * 2 * 2 * 2)
         XCTAssertEqual(p.launches.map(\.system), Array(repeating: [ComparisonPlan.System.lockstep, .pytorch], count: 8).flatMap { $0 })
-        XCTAssertEqual(p.launches.prefix(8).map(\.world), Array(repeating: 1, count: 8))
-        XCTAssertEqual(p.launches.prefix(8).map(\.kind), [.throughput, .throughput, .throughput, .throughput, .accuracy, .accuracy, .accuracy, .accuracy])
+        XCTAssertEqual(p.launches.map(\.world), Array(repeating: [1, 1, 2, 2], count: 4).flatMap { $0 })
+        XCTAssertEqual(p.launches.map(\.repetition), [1, 1, 1, 1, 2, 2, 2, 2, 1, 1, 1, 1, 2, 2, 2, 2])
+        XCTAssertEqual(p.launches.map(\.kind), Array(repeating: .throughput, count: 8) + Array(repeating: .accuracy, count: 8))
         XCTAssertEqual(Set(p.launches.map(\.label)).count, p.launches.count, "each run has its own files")
     }
 
