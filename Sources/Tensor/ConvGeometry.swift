@@ -57,13 +57,17 @@ public func im2col(_ x: Tensor, batch: Int, samples: Range<Int>, geometry g: Con
             for j in 0..<k {
                 let rowBase = dst + ((c * k + i) * k + j) * columns
                 if let shift = g.sameWidthShift(i, j) {
-                    for (n, b) in samples.enumerated() {
-                        let out = rowBase + n * plane
-                        out.update(repeating: 0, count: shift.rows.lowerBound * ow)
-                        (out + shift.block.lowerBound).update(from: src + (c * batch + b) * image + shift.block.lowerBound + shift.offset,
-                                                              count: shift.block.count)
-                        shift.clearWrappedColumns(out, width: ow)
-                        (out + shift.rows.upperBound * ow).update(repeating: 0, count: (oh - shift.rows.upperBound) * ow)
+                    // The group's planes follow each other in x as their patch rows do in col
+                    // (OH·OW = H·W): one copy for all of them, whose spill into each image's
+                    // padding is cleared after it. One image's padding rows at the bottom and
+                    // the next one's at the top are one run.
+                    let from = src + (c * batch + samples.lowerBound) * image + shift.block.lowerBound + shift.offset
+                    (rowBase + shift.block.lowerBound).update(from: from, count: (samples.count - 1) * plane + shift.block.count)
+                    for n in 0...samples.count {
+                        let start = n == 0 ? 0 : (n - 1) * plane + shift.rows.upperBound * ow
+                        let end = n == samples.count ? n * plane : n * plane + shift.rows.lowerBound * ow
+                        if end > start { (rowBase + start).update(repeating: 0, count: end - start) }
+                        if n < samples.count { shift.clearWrappedColumns(rowBase + n * plane, width: ow) }
                     }
                     continue
                 }
@@ -111,21 +115,19 @@ public func col2im(_ col: Tensor, batch: Int, samples: Range<Int>, geometry g: C
                  && g.patchSize * columns <= col.count,
                  "col2im: samples \(samples) of \(batch) for \(g) need dx \(batch * g.inputSize), col \(g.patchSize * columns)")
     let src = col.pointer, dst = dx.pointer
-    for c in 0..<g.channels {
-        for b in samples { (dst + (c * batch + b) * image).update(repeating: 0, count: image) }
-    }
+    for c in 0..<g.channels { (dst + (c * batch + samples.lowerBound) * image).update(repeating: 0, count: samples.count * image) }
     let (oh, ow, k, s, p) = (g.outHeight, g.outWidth, g.kernel, g.stride, g.padding)
     for c in 0..<g.channels {
         for i in 0..<k {
             for j in 0..<k {
                 let rowBase = src + ((c * k + i) * k + j) * columns
                 if let shift = g.sameWidthShift(i, j) {
-                    for (n, b) in samples.enumerated() {
+                    for n in 0..<samples.count {
                         let input = rowBase + n * plane
                         // Zeroed, the wrapped entries add nothing to the neighbouring row they map onto.
                         shift.clearWrappedColumns(input, width: ow)
                         let from = input + shift.block.lowerBound
-                        let to = dst + (c * batch + b) * image + shift.block.lowerBound + shift.offset
+                        let to = dst + (c * batch + samples.lowerBound + n) * image + shift.block.lowerBound + shift.offset
                         for t in 0..<shift.block.count { to[t] += from[t] }
                     }
                     continue
@@ -154,10 +156,11 @@ public func col2im(_ col: Tensor, batch: Int, samples: Range<Int>, geometry g: C
     }
 }
 
-/// For stride 1 and "same" width (OW = W, as padding (k - 1) / 2 gives): patch row (i, j) of an
-/// image is the image itself shifted by i - p rows and j - p columns. Its rows that lie inside
-/// the image are then one contiguous run of the image, except for the |j - p| columns at one
-/// edge of each row that wrap around from the neighbouring row and belong to the padding.
+/// For stride 1 and "same" width (OW = W, as padding (k - 1) / 2 gives, and then OH = H as
+/// well): patch row (i, j) of an image is the image itself shifted by i - p rows and j - p
+/// columns. Its rows that lie inside the image are then one contiguous run of the image,
+/// except for the |j - p| columns at one edge of each row that wrap around from the
+/// neighbouring row and belong to the padding.
 struct SameWidthShift {
     /// The output rows whose input row lies inside the image.
     let rows: Range<Int>
@@ -179,9 +182,10 @@ struct SameWidthShift {
 }
 
 extension ConvGeometry {
-    /// The contiguous form of patch row (i, j), or nil unless stride is 1 and OW = W > padding.
+    /// The contiguous form of patch row (i, j), or nil unless stride is 1 and OW = W > padding
+    /// (and so OH = H).
     func sameWidthShift(_ i: Int, _ j: Int) -> SameWidthShift? {
-        guard stride == 1, outWidth == width, padding < width else { return nil }
+        guard stride == 1, outWidth == width, outHeight == height, padding < width else { return nil }
         // Output row y reads input row y + i - p.
         let top = min(max(0, padding - i), outHeight)
         let rows = top..<max(min(outHeight, height + padding - i), top)

@@ -150,10 +150,16 @@ public func maxPoolBackward(_ dy: Tensor, argmax: UnsafeBufferPointer<Int32>, pl
                  "maxPoolBackward: planes \(planes) of \(g) do not fit dx \(dx.count), dy \(dy.count), argmax \(argmax.count)")
     let d = dx.pointer, gy = dy.pointer, arg = argmax.baseAddress!
     (d + planes.lowerBound * inPlane).update(repeating: 0, count: planes.count * inPlane)
+    // Windows that do not overlap have winners of their own: each is written once.
+    let disjoint = g.kernel <= g.stride
     for plane in planes {
         let image = d + plane * inPlane
         let go = gy + plane * outPlane
         let idx = arg + plane * outPlane
-        for q in 0..<outPlane { image[Int(idx[q])] += go[q] }
+        if disjoint {
+            for q in 0..<outPlane { image[Int(idx[q])] = go[q] }
+        } else {
+            for q in 0..<outPlane { image[Int(idx[q])] += go[q] }
+        }
     }
 }

@@ -125,6 +125,36 @@ final class ConvGeometryTests: XCTestCase {
         }
     }
 
+    /// A group inside the batch on the "same" width path, which unfolds and folds the whole
+    /// group at once: still the adjoint of im2col there, and the other images are left alone.
+    func testSameWidthGroupIsTheAdjointAndLeavesOtherImagesAlone() {
+        var rng = SeededGenerator(seed: 14)
+        for g in geometries where g.stride == 1 && g.outWidth == g.width {
+            let batch = 4, samples = 1..<3, image = g.height * g.width
+            let x = randomTensor([g.channels, batch, g.height, g.width], &rng)
+            let c = randomTensor([g.patchSize, samples.count * g.outputPlane], &rng)
+            let unfolded = Tensor(zeros: c.shape)
+            im2col(x, batch: batch, samples: samples, geometry: g, into: unfolded)
+            let lhs = dot(unfolded, c, count: c.count)
+            let folded = Tensor(zeros: x.shape)
+            folded.fill(7)
+            col2im(c, batch: batch, samples: samples, geometry: g, into: folded)
+            var rhs = 0.0
+            for ch in 0..<g.channels {
+                for b in 0..<batch {
+                    let plane = (ch * batch + b) * image
+                    if samples.contains(b) {
+                        for t in 0..<image { rhs += Double(x[plane + t]) * Double(folded[plane + t]) }
+                    } else {
+                        XCTAssertEqual(Array(folded.toArray()[plane..<(plane + image)]), [Float](repeating: 7, count: image),
+                                       "\(g): channel \(ch), image \(b) is outside the group")
+                    }
+                }
+            }
+            XCTAssertEqual(lhs, rhs, accuracy: 1e-5 * max(1, abs(lhs)), "⟨im2col(x), c⟩ vs ⟨x, col2im(c)⟩ for \(g), images \(samples)")
+        }
+    }
+
     func testCol2imSumsOverlappingPatchesAndLeavesOtherImagesAlone() {
         let g = ConvGeometry(channels: 2, height: 3, width: 3, kernel: 2, stride: 1, padding: 0)
         // Every column entry 1: each pixel receives the number of windows that cover it.
