@@ -1,16 +1,22 @@
 import Foundation
 
-/// Faults that tests inject on purpose: `--fault stall:rank=1:step=5[:seconds=600]` stops a
-/// rank's main thread at the start of a step; `--fault nan:rank=0:step=3` puts a NaN into
+/// Faults that tests inject on purpose: `--fault stall:rank=1:step=5[:seconds=600][:at=update]`
+/// stops a rank's main thread at the start of a step, or with `at=update` just before its
+/// optimizer updates the parameters; `--fault nan:rank=0:step=3` puts a NaN into
 /// that rank's input batch; `--fault slow:rank=1:step=1[:us=200]` makes that rank, from that
 /// step on, sleep `us` microseconds per sample it computes, as a slower core would. They exist
 /// for tests only: the option is refused unless LOCKSTEP_FAULT_INJECTION=1 is set, so a normal
 /// run cannot reach them.
 public struct FaultInjection: Sendable, Equatable {
     public enum Kind: Sendable, Equatable {
-        case stall(seconds: Double)
+        case stall(seconds: Double, at: StallPoint)
         case nan
         case slow(microsecondsPerSample: Int)
+    }
+
+    /// Where in its step a stalled rank stops.
+    public enum StallPoint: String, Sendable, Equatable {
+        case step, update
     }
 
     public let kind: Kind
@@ -36,7 +42,11 @@ public struct FaultInjection: Sendable, Equatable {
             throw ConfigError("--fault \(spec): needs rank=R and step=S (S ≥ 1)")
         }
         switch parts.first {
-        case "stall": kind = .stall(seconds: fields["seconds"].flatMap(Double.init) ?? 3600)
+        case "stall":
+            guard let at = StallPoint(rawValue: fields["at"] ?? "step") else {
+                throw ConfigError("--fault \(spec): at must be step or update")
+            }
+            kind = .stall(seconds: fields["seconds"].flatMap(Double.init) ?? 3600, at: at)
         case "nan": kind = .nan
         case "slow":
             guard let us = Int(fields["us"] ?? "200"), us >= 1 else { throw ConfigError("--fault \(spec): us must be a positive integer") }

@@ -300,9 +300,7 @@ public final class Trainer {
             let stepNumber = state.step + 1
             timeline.step = state.step
             activity.set(.computing, step: stepNumber)
-            if let fault = options.fault, fault.rank == comm.rank, fault.step == stepNumber, case let .stall(seconds) = fault.kind {
-                usleep(UInt32(min(seconds, 4000) * 1e6))
-            }
+            stallIfInjected(at: .step, step: stepNumber)
             let stepStart = MonotonicClock.nanoseconds()
             let lossSamples = lossSamplesPerStep
             let localLoss = try trainStep(indices, stepNumber: stepNumber)
@@ -484,6 +482,7 @@ public final class Trainer {
             progress.note("lockstep: step \(stepNumber): non-finite gradient in \(name); step skipped (train.skip_nonfinite)")
             model.parameters.zeroGradients()
         } else {
+            stallIfInjected(at: .update, step: stepNumber)
             // A plain sum over the world is divided by it; see `takesPartsOfGlobalBatch`.
             optimizer.step(lr: schedule.lr(at: state.step), gradScale: takesPartsOfGlobalBatch ? 1 : 1 / Float(comm.size))
             if sharded { gathered = try gatherShardedUpdate() }
@@ -492,6 +491,13 @@ public final class Trainer {
         timeline.record(.optimizer, start: waitEnd, end: end)
         phases.optimizer += end - waitEnd - gathered
         return localLoss
+    }
+
+    /// Stops this rank's main thread if a test injected a stall here (see FaultInjection).
+    private func stallIfInjected(at point: FaultInjection.StallPoint, step: Int) {
+        guard let fault = options.fault, fault.rank == comm.rank, fault.step == step,
+              case let .stall(seconds, at) = fault.kind, at == point else { return }
+        usleep(UInt32(min(seconds, 4000) * 1e6))
     }
 
     /// After a sharded update: zeroes the gradients outside this rank's shard (the optimizer

@@ -170,7 +170,11 @@ public final class Watchdog: @unchecked Sendable {
                 late.append("rank \(r) has not: it is at step \(s[2]), \(kind.text)\(bucketText(Int(s[4]))), for \(seconds(Int(s[5])))")
             }
         }
-        let what = stall.kind == .waitingGradients ? "the gradient all-reduce" : "a control all-reduce"
+        let what = switch stall.kind {
+        case .waitingGradients: "the gradient all-reduce"
+        case .waitingParameters: "the wait for every rank's updated parameters"
+        default: "a control all-reduce"
+        }
         let arrivedText = arrived.isEmpty ? "no rank arrived" : "rank\(arrived.count > 1 ? "s" : "") \(arrived.map(String.init).joined(separator: ", ")) arrived"
         return "watchdog: step \(stall.step): \(what)\(bucketText(stall.bucket)) has not completed after \(String(format: "%.1f", timeout)) s (comm.timeout_s): \(arrivedText); \(late.joined(separator: "; ")). Aborting the job"
     }

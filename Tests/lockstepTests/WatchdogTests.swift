@@ -26,6 +26,23 @@ final class WatchdogTests: XCTestCase {
         }
     }
 
+    /// With node-shared parameters, rank 1 stalled just before its update: the others wait for
+    /// its shard of the parameters, a wait the watchdog watches and names.
+    func testRankStalledInItsUpdateIsNamedWhileTheOthersWaitForItsParameters() {
+        let result = Lockstep.mpirun(4, Tiny.train(["train.steps=20", "comm.timeout_s=2", "optimizer.sharded=true"],
+                                                   ["--fault", "stall:rank=1:step=5:at=update"]),
+                                     environment: ["LOCKSTEP_FAULT_INJECTION": "1"], timeout: 60)
+        assertFailed(result, code: 3, contains: [], "rank 1 stalled in its update")
+        XCTAssertLessThan(result.seconds, 15, "the watchdog (timeout 2 s) took too long to end the job\n\(result.output)")
+        let lines = errorLines(result).filter { $0.contains("watchdog") }
+        XCTAssertEqual(lines.count, 1, "one watchdog line\n\(result.output)")
+        guard let watchdogLine = lines.first else { return }
+        for text in ["step 5: the wait for every rank's updated parameters has not completed", "ranks 0, 2, 3 arrived",
+                     "rank 1 has not: it is at step 5, computing"] {
+            XCTAssertTrue(watchdogLine.contains(text), "the watchdog line lacks \"\(text)\": \(watchdogLine)")
+        }
+    }
+
     /// The fault option is refused unless the environment opts in, so a normal run cannot reach it.
     func testFaultOptionNeedsTheEnvironmentGate() {
         let result = Lockstep.run(Tiny.train(["train.steps=5"], ["--fault", "stall:rank=1:step=5"]),
