@@ -21,8 +21,9 @@ import Glibc
 /// 4. Each rank updates its shard of the shared parameters and publishes that.
 /// 5. Once every rank has, the parameters are complete for the next forward.
 /// Outside steps the parameters are written by one rank (initialisation, a restore) and then
-/// `synchronize`d (MPI_Win_sync, a barrier of the node, MPI_Win_sync). The counters follow the MPI standard's pattern for flags in a shared window
-/// under the unified memory model: aligned 8-byte loads and stores ordered by MPI_Win_sync.
+/// `synchronize`d (MPI_Win_sync, a barrier of the node, MPI_Win_sync). The counters follow the
+/// MPI standard's pattern for flags in a shared window under the unified memory model: aligned
+/// 8-byte loads and stores ordered by MPI_Win_sync.
 public final class NodeSharedMemory: @unchecked Sendable {
     /// Floats in each buffer.
     public let count: Int

@@ -63,11 +63,12 @@ public func im2col(_ x: Tensor, batch: Int, samples: Range<Int>, geometry g: Con
                     // the next one's at the top are one run.
                     let from = src + (c * batch + samples.lowerBound) * image + shift.block.lowerBound + shift.offset
                     (rowBase + shift.block.lowerBound).update(from: from, count: (samples.count - 1) * plane + shift.block.count)
-                    for n in 0...samples.count {
-                        let start = n == 0 ? 0 : (n - 1) * plane + shift.rows.upperBound * ow
-                        let end = n == samples.count ? n * plane : n * plane + shift.rows.lowerBound * ow
-                        if end > start { (rowBase + start).update(repeating: 0, count: end - start) }
-                        if n < samples.count { shift.clearWrappedColumns(rowBase + n * plane, width: ow) }
+                    let top = shift.rows.lowerBound * ow, bottom = (oh - shift.rows.upperBound) * ow
+                    rowBase.update(repeating: 0, count: top)
+                    for n in 0..<samples.count {
+                        let out = rowBase + n * plane
+                        shift.clearWrappedColumns(out, width: ow)
+                        (out + shift.rows.upperBound * ow).update(repeating: 0, count: bottom + (n + 1 < samples.count ? top : 0))
                     }
                     continue
                 }

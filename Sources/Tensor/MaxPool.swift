@@ -56,7 +56,8 @@ public func maxPoolForward(_ x: Tensor, planes: Range<Int>, geometry g: ConvGeom
 ///
 /// A row of 8 or more outputs ends with a block that overlaps the one before it. A shorter
 /// row of 4 to 7 is one block that reads into the next row pair and writes into the next output
-/// row, which is pooled right after it; only the range's last row is pooled one by one.
+/// row, which is pooled right after it; only the range's last row (and any row of fewer than 4)
+/// is pooled one by one, with the NaN rule directly.
 private func maxPool2x2(_ src: UnsafeMutablePointer<Float>, planes: Range<Int>, height: Int, width: Int,
                         into dst: UnsafeMutablePointer<Float>, argmax arg: UnsafeMutablePointer<Int32>) {
     let oh = height / 2, ow = width / 2
@@ -67,7 +68,7 @@ private func maxPool2x2(_ src: UnsafeMutablePointer<Float>, planes: Range<Int>, 
             let row = plane * oh + yo
             let out = dst + row * ow, idx = arg + row * ow
             let top = Int32(truncatingIfNeeded: 2 * yo * width)
-            var magnitudes = SIMD8<UInt32>(), rowMagnitude: UInt32 = 0
+            var magnitudes = SIMD8<UInt32>()
             if ow >= 8 {
                 var xo = 0
                 while xo + 8 <= ow {
@@ -78,11 +79,11 @@ private func maxPool2x2(_ src: UnsafeMutablePointer<Float>, planes: Range<Int>, 
             } else if ow >= 4 && row < planes.upperBound * oh - 1 {
                 poolEight(r0, r1, from: 0, top: top, width: w, into: out, argmax: idx, magnitudes: &magnitudes)
             } else {
-                poolRow(r0, r1, top: top, width: w, outputs: ow, into: out, argmax: idx, nanWins: false)
-                for j in 0..<(2 * ow) { rowMagnitude = max(rowMagnitude, max(r0[j].bitPattern & 0x7FFF_FFFF, r1[j].bitPattern & 0x7FFF_FFFF)) }
+                poolRowWithNaN(r0, r1, top: top, width: w, outputs: ow, into: out, argmax: idx)
+                continue
             }
-            if max(magnitudes.max(), rowMagnitude) > Float.infinity.bitPattern {
-                poolRow(r0, r1, top: top, width: w, outputs: ow, into: out, argmax: idx, nanWins: true)
+            if magnitudes.max() > Float.infinity.bitPattern {
+                poolRowWithNaN(r0, r1, top: top, width: w, outputs: ow, into: out, argmax: idx)
             }
         }
     }
@@ -117,16 +118,16 @@ private func poolEight(_ r0: UnsafeMutablePointer<Float>, _ r1: UnsafeMutablePoi
     UnsafeMutableRawPointer(idx + first).storeBytes(of: at, as: SIMD8<Int32>.self)
 }
 
-/// One output row of 2×2 windows, window by window: each later element wins if greater, or
-/// with `nanWins` if NaN.
-private func poolRow(_ r0: UnsafeMutablePointer<Float>, _ r1: UnsafeMutablePointer<Float>, top: Int32, width: Int32,
-                     outputs: Int, into out: UnsafeMutablePointer<Float>, argmax idx: UnsafeMutablePointer<Int32>, nanWins: Bool) {
+/// One output row of 2×2 windows, window by window, where NaN wins: each later element wins
+/// if greater, or if NaN.
+private func poolRowWithNaN(_ r0: UnsafeMutablePointer<Float>, _ r1: UnsafeMutablePointer<Float>, top: Int32, width: Int32,
+                            outputs: Int, into out: UnsafeMutablePointer<Float>, argmax idx: UnsafeMutablePointer<Int32>) {
     for xo in 0..<outputs {
         let j = 2 * xo
         let first = top &+ Int32(truncatingIfNeeded: j)
         var best = r0[j], at = first
         func consider(_ v: Float, _ index: Int32) {
-            if v > best || (nanWins && v.isNaN) {
+            if v > best || v.isNaN {
                 best = v
                 at = index
             }

@@ -111,7 +111,7 @@ final class SharedGradientSum: GradientObserver {
             try memory.publish(point(complete - 1))
         }
         // Every rank has finished backward once every rank has published the last bucket.
-        var allFinished: UInt64? = try memory.allReached(point(buckets - 1)) ? start : nil
+        var allFinished: UInt64?
         var hidden: UInt64 = 0  // sums before that moment
         while summed < buckets {
             activity.set(.waitingGradients, step: step, bucket: summed)

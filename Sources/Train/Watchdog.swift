@@ -21,6 +21,15 @@ public final class RankActivity: Sendable {
             case .finished: "finished"
             }
         }
+
+        /// What a rank in this state waits for, as the watchdog's verdict names it.
+        var awaited: String {
+            switch self {
+            case .waitingGradients: "the gradient all-reduce"
+            case .waitingParameters: "the wait for every rank's updated parameters"
+            default: "a control all-reduce"
+            }
+        }
     }
 
     private let kind = Atomic<Int64>(0)
@@ -170,13 +179,8 @@ public final class Watchdog: @unchecked Sendable {
                 late.append("rank \(r) has not: it is at step \(s[2]), \(kind.text)\(bucketText(Int(s[4]))), for \(seconds(Int(s[5])))")
             }
         }
-        let what = switch stall.kind {
-        case .waitingGradients: "the gradient all-reduce"
-        case .waitingParameters: "the wait for every rank's updated parameters"
-        default: "a control all-reduce"
-        }
         let arrivedText = arrived.isEmpty ? "no rank arrived" : "rank\(arrived.count > 1 ? "s" : "") \(arrived.map(String.init).joined(separator: ", ")) arrived"
-        return "watchdog: step \(stall.step): \(what)\(bucketText(stall.bucket)) has not completed after \(String(format: "%.1f", timeout)) s (comm.timeout_s): \(arrivedText); \(late.joined(separator: "; ")). Aborting the job"
+        return "watchdog: step \(stall.step): \(stall.kind.awaited)\(bucketText(stall.bucket)) has not completed after \(String(format: "%.1f", timeout)) s (comm.timeout_s): \(arrivedText); \(late.joined(separator: "; ")). Aborting the job"
     }
 
     private func bucketText(_ bucket: Int) -> String { bucket >= 0 ? " (bucket \(bucket): \(describeBucket(bucket)))" : "" }
