@@ -19,6 +19,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
@@ -27,27 +28,57 @@ let package = Package(
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
-        // Libraries; dependencies point one way: Tensor <- NN, Data; Comm stands alone; Train joins them.
+        // The compute core, the models and the data: they know nothing of MPI.
         .target(name: "Tensor", dependencies: ["CBLAS"], swiftSettings: kernelSettings),
         .target(name: "NN", dependencies: ["Tensor"]),
         .target(name: "Data", dependencies: ["Tensor", "CZlib"]),
-        .target(name: "Comm", dependencies: ["CMPI"], swiftSettings: kernelSettings),
-        .target(name: "Train", dependencies: [
-            "Tensor", "NN", "Data", "Comm",
-            .product(name: "TOMLKit", package: "TOMLKit"),
+
+        // Communication: the protocol and a world of one; the MPI backend apart.
+        .target(name: "Comm", swiftSettings: kernelSettings),
+        .target(name: "CommMPI", dependencies: ["Comm", "CMPI"], swiftSettings: kernelSettings),
+
+        // The machine and its processes: console lines, child processes, ports, machine facts.
+        .target(name: "Host", dependencies: ["Tensor", .product(name: "Crypto", package: "swift-crypto")]),
+        // One phase recorder: the timeline, the phase times and what the watchdog sees.
+        .target(name: "Trace", dependencies: ["Comm"]),
+        // Configs: TOML, the schema of every key, one typed section per component.
+        .target(name: "RunConfig", dependencies: [
+            "Tensor", "NN", "Comm", .product(name: "TOMLKit", package: "TOMLKit"),
         ]),
+        // How a step's gradients become the world's sum: one type per strategy.
+        .target(name: "GradSync", dependencies: ["Tensor", "NN", "Comm", "Trace", "RunConfig"]),
+        // Checkpoints: safetensors, durable writes, typed metadata, resume.
+        .target(name: "Checkpoint", dependencies: [
+            "Tensor", "NN", "Comm", "Host", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        // The trainer: it sees the Comm protocol only.
+        .target(name: "Train", dependencies: [
+            "Tensor", "NN", "Data", "Comm", "Host", "Trace", "RunConfig", "GradSync", "Checkpoint",
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        // Step and all-reduce benchmarks.
+        .target(name: "Bench", dependencies: ["Tensor", "Comm", "CommMPI", "Host", "RunConfig", "Train"]),
+        // What people read: charts, the scaling study, the comparison harness, the cost model.
+        .target(name: "Reports", dependencies: ["Host", "RunConfig", "Train", "Bench"]),
+        // The CLI: it picks the communication backend.
         .executableTarget(name: "lockstep", dependencies: [
-            "Train", "Comm", "Data", "Tensor",
+            "Tensor", "Data", "Comm", "CommMPI", "Host", "RunConfig", "Checkpoint", "Train", "Bench", "Reports",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
         // Test helpers: tolerance asserts, fixtures, and the launcher for the real binary under mpirun.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "TrainTests", dependencies: ["Train", "NN", "TestSupport"]),
-        .testTarget(name: "lockstepTests", dependencies: ["TestSupport"]),
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DataTests", dependencies: ["Data", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "RunConfigTests", dependencies: ["RunConfig", "TestSupport"]),
+        .testTarget(name: "GradSyncTests", dependencies: ["GradSync", "NN", "TestSupport"]),
+        .testTarget(name: "CheckpointTests", dependencies: [
+            "Checkpoint", "Host", "TestSupport", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .testTarget(name: "TrainTests", dependencies: ["Train", "TestSupport"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports", "Bench", "Train", "GradSync", "Host", "NN", "TestSupport"]),
+        .testTarget(name: "lockstepTests", dependencies: ["TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

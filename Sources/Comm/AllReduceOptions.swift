@@ -39,3 +39,11 @@ public enum AllReduceAlgorithm: String, Sendable, CaseIterable {
 public enum Compression: String, Sendable, CaseIterable {
     case none, fp16, bf16
 }
+
+/// How all-reduces started with `startAllReduceSum` make progress (comm.progress).
+public enum ProgressMode: String, Sendable, CaseIterable {
+    /// A communication thread runs them.
+    case thread
+    /// MPI_Iallreduce, tested by the caller between layers.
+    case test
+}

@@ -1,8 +1,9 @@
 /// The collectives Lockstep needs, on raw buffers. Comm knows nothing of tensors: the
 /// trainer hands it slices of its flat gradient buffer.
 ///
-/// Two implementations: `MPICommunicator` on Open MPI, and `SingleProcessCommunicator` for a
-/// world of one, which needs no mpirun.
+/// Two implementations: the MPI backend (CommMPI's `MPICommunicator`), and
+/// `SingleProcessCommunicator` for a world of one, which needs no mpirun. Only the CLI picks
+/// one; everything else sees this protocol.
 public protocol Communicator: AnyObject {
     /// This process's rank in the world, 0..<size.
     var rank: Int { get }
@@ -45,6 +46,14 @@ public protocol Communicator: AnyObject {
     func barrier() throws(CommError)
     /// A channel for the watchdog's messages, apart from every collective; nil in a world of one.
     func makeSideChannel() throws(CommError) -> SideChannel?
+    /// Memory of `count` floats per buffer that every rank of the world maps, or nil where the
+    /// ranks cannot share memory (a world of one, or one that spans several nodes). Collective.
+    func makeNodeMemory(count: Int) throws(CommError) -> NodeMemory?
+    /// What sums buffers of these sizes in bytes, e.g. "ring", or "auto (rhd, ring)" where the
+    /// backend picks per size; for the run summary.
+    func algorithmName(forBuffersOf bytes: [Int]) -> String
+    /// Waits for the collectives in flight and stops the backend's threads (before finalising).
+    func shutdown()
     /// Ends every rank of the job with `code`.
     func abort(code: Int32) -> Never
 }
@@ -85,16 +94,6 @@ extension Float: ReducibleElement {
     }
 }
 
-/// A Double that an all-reduce combines by maximum (no NaN: the maximum is then exact and
-/// the same in any order).
-struct Maximum: ReducibleElement {
-    var value: Double
-
-    static func accumulate(_ into: UnsafeMutablePointer<Maximum>, _ from: UnsafePointer<Maximum>, count: Int) {
-        for i in 0..<count { into[i].value = max(into[i].value, from[i].value) }
-    }
-}
-
 /// The integers of exact sums. Additions wrap, so partial sums may overflow on the way as
 /// long as the final sum fits: the caller's headroom guarantees that.
 public protocol ExactSumElement: FixedWidthInteger, SignedInteger, ReducibleElement {}
@@ -108,8 +107,14 @@ extension ExactSumElement {
 extension Int32: ExactSumElement {}
 extension Int64: ExactSumElement {}
 
+/// Piece `piece` of `count` elements cut into `parts` near-equal pieces (sizes differ by at
+/// most one): the ring's chunks.
+public func piece(_ piece: Int, of count: Int, parts: Int) -> Range<Int> {
+    (piece * count / parts)..<((piece + 1) * count / parts)
+}
+
 /// The shard of an `count`-element buffer that rank `rank` of `ranks` owns after
-/// `reduceScatterSum`: shard (rank + 1) mod ranks of `ranks` near-equal pieces.
+/// `reduceScatterSum`: piece (rank + 1) mod ranks.
 public func shard(of rank: Int, count: Int, ranks: Int) -> Range<Int> {
-    PeerGroup.shard((rank + 1) % ranks, count: count, parts: ranks)
+    piece((rank + 1) % ranks, of: count, parts: ranks)
 }

@@ -11,7 +11,7 @@ enum ProcessName {
 
 extension String {
     /// The text of a NUL-terminated C character array, as C APIs fill them.
-    init(nulTerminated chars: [CChar]) {
+    public init(nulTerminated chars: [CChar]) {
         self = String(decoding: chars.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

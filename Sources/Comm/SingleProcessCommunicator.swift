@@ -33,6 +33,9 @@ public final class SingleProcessCommunicator: Communicator {
     }
     public func barrier() throws(CommError) {}
     public func makeSideChannel() throws(CommError) -> SideChannel? { nil }
+    public func makeNodeMemory(count: Int) throws(CommError) -> NodeMemory? { nil }
+    public func algorithmName(forBuffersOf bytes: [Int]) -> String { "none (world 1)" }
+    public func shutdown() {}
     public func abort(code: Int32) -> Never { exit(code) }
 
     /// A world of one's collectives, which change nothing.

@@ -8,7 +8,7 @@ import Tensor
 /// A Linear or Conv2d directly followed by a ReLU runs as one layer with the ReLU fused into
 /// its epilogue, and a Conv2d (and its ReLU) followed by a max pooling runs the pooling too;
 /// parameter names are unaffected. A step is
-/// `input ← batch; forward; loss fills logitsGradient; backward`, with no allocation.
+/// `input, labels ← batch; forward; loss fills logitsGradient; backward`, with no allocation.
 public final class Sequential {
     public let spec: ModelSpec
     /// The layers as the spec names them, with their per-sample shapes.
@@ -24,6 +24,10 @@ public final class Sequential {
     /// `gradients[i]` is the loss gradient with respect to `activations[i]`, or nil where no
     /// earlier layer has parameters and so nobody needs it.
     private let activationGradients: [Tensor?]
+    /// The class labels of the batch in `input`: (maxBatch). The data pipeline writes them.
+    public let labels: UnsafeMutableBufferPointer<Int32>
+    /// The predicted class of each sample, for `evaluate`: (maxBatch).
+    private let predictions: UnsafeMutableBufferPointer<Int>
 
     /// Builds the model, its flat buffers from `memory`.
     /// - Throws: `ModelSpecError` when the layer shapes do not chain; what `memory` throws.
@@ -108,6 +112,15 @@ public final class Sequential {
         }
         self.activations = activations
         self.activationGradients = activationGradients
+        labels = .allocate(capacity: maxBatch)
+        labels.initialize(repeating: 0)
+        predictions = .allocate(capacity: maxBatch)
+        predictions.initialize(repeating: 0)
+    }
+
+    deinit {
+        labels.deallocate()
+        predictions.deallocate()
     }
 
     /// Per-sample input shape, e.g. [1, 28, 28].
@@ -151,5 +164,23 @@ public final class Sequential {
             layers[i].backward(input: activations[i], output: activations[i + 1], outputGradient: activationGradients[i + 1]!,
                                inputGradient: activationGradients[i], batch: batch, observer: observer)
         }
+    }
+}
+
+extension Sequential: TrainableModel {
+    public var predictionsPerExample: Int { 1 }
+
+    public func forward(batch: Int, gradientScale: Float) -> Double {
+        forward(batch: batch)
+        return CrossEntropy.lossAndGradient(self, labels: UnsafeBufferPointer(labels), batch: batch, gradientScale: gradientScale)
+    }
+
+    public func evaluate(batch: Int) -> (loss: Double, correct: Int) {
+        forward(batch: batch)
+        let loss = CrossEntropy.loss(self, labels: UnsafeBufferPointer(labels), batch: batch)
+        argmaxRows(Matrix(logits, rows: batch, cols: classes), into: predictions)
+        var correct = 0
+        for i in 0..<batch where predictions[i] == Int(labels[i]) { correct += 1 }
+        return (loss, correct)
     }
 }

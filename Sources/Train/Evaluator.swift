@@ -1,46 +1,51 @@
 import Comm
-import Data
 import NN
-import Tensor
+import RunConfig
 
-/// Test-set accuracy and loss across the world, each test sample counted exactly once.
-///
-/// Rank r evaluates samples r, r + world, r + 2·world, … with no padding (unlike a padded
-/// DistributedSampler, which would count some samples twice and skew the metrics), then one
-/// all-reduce sums the correct counts, the loss sums and the sample counts.
+/// Evaluation across the world, each example counted exactly once: rank r evaluates examples
+/// r, r + world, r + 2·world, … with no padding (unlike a padded DistributedSampler, which
+/// would count some examples twice and skew the metrics), then one all-reduce sums the loss
+/// sums, the right predictions and the predictions. It decides when it runs: every
+/// train.eval_every steps, at each epoch's end and at the last step.
 final class Evaluator {
-    private let model: Sequential
-    private let loader: BatchLoader
-    private let comm: Communicator
-    private let indices: [Int]
-    private var predictions: UnsafeMutableBufferPointer<Int>
-
-    init(model: Sequential, test: LabeledImages, comm: Communicator) {
-        self.model = model
-        self.comm = comm
-        loader = BatchLoader(data: test, capacity: model.maxBatch)
-        indices = Array(stride(from: comm.rank, to: test.count, by: comm.size))
-        predictions = .allocate(capacity: model.maxBatch)
-        predictions.initialize(repeating: 0)
+    /// The mean loss per prediction, and the share of predictions that were right.
+    struct Result: Sendable, Equatable {
+        var loss: Double
+        var accuracy: Double
     }
 
-    deinit { predictions.deallocate() }
+    private let model: TrainableModel
+    private let source: ExampleSource
+    private let comm: Communicator
+    private let every: Int
+    private let indices: [Int]
 
-    /// - Returns: accuracy in 0…1 and the mean loss, over the whole test set.
-    func evaluate() throws(CommError) -> (accuracy: Double, loss: Double) {
+    init(model: TrainableModel, source: ExampleSource, comm: Communicator, settings: TrainingConfig.TrainSettings) {
+        self.model = model
+        self.source = source
+        self.comm = comm
+        every = settings.evalEvery
+        indices = Array(stride(from: comm.rank, to: source.evaluationCount, by: comm.size))
+    }
+
+    /// Whether to evaluate after step `step` (1-based).
+    func isDue(step: Int, epochEnds: Bool, last: Bool) -> Bool {
+        (every > 0 && step % every == 0) || epochEnds || last
+    }
+
+    func evaluate() throws(CommError) -> Result {
         var correct = 0, lossSum = 0.0
         var start = 0
         while start < indices.count {
             let batch = min(model.maxBatch, indices.count - start)
-            loader.load(indices[start..<(start + batch)], into: model.input)
-            model.forward(batch: batch)
-            lossSum += CrossEntropy.loss(model, labels: loader.labelBuffer, batch: batch)
-            argmaxRows(Matrix(model.logits, rows: batch, cols: model.classes), into: predictions)
-            for i in 0..<batch where predictions[i] == Int(loader.labels[i]) { correct += 1 }
+            source.loadEvaluation(indices[start..<(start + batch)])
+            let sums = model.evaluate(batch: batch)
+            lossSum += sums.loss
+            correct += sums.correct
             start += batch
         }
-        var totals = [Double(correct), lossSum, Double(indices.count)]
+        var totals = [Double(correct), lossSum, Double(indices.count * model.predictionsPerExample)]
         try totals.withUnsafeMutableBufferPointer { (b) throws(CommError) in try comm.allReduce(b, .sum) }
-        return (totals[0] / max(totals[2], 1), totals[1] / max(totals[2], 1))
+        return Result(loss: totals[1] / max(totals[2], 1), accuracy: totals[0] / max(totals[2], 1))
     }
 }

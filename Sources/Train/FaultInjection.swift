@@ -1,12 +1,18 @@
 import Foundation
+import NN
+import Tensor
+import Trace
 
 /// Faults that tests inject on purpose: `--fault stall:rank=1:step=5[:seconds=600][:at=update]`
 /// stops a rank's main thread at the start of a step, or with `at=update` just before its
-/// optimizer updates the parameters; `--fault nan:rank=0:step=3` puts a NaN into
-/// that rank's input batch; `--fault slow:rank=1:step=1[:us=200]` makes that rank, from that
-/// step on, sleep `us` microseconds per sample it computes, as a slower core would. They exist
-/// for tests only: the option is refused unless LOCKSTEP_FAULT_INJECTION=1 is set, so a normal
-/// run cannot reach them.
+/// optimizer updates the parameters; `--fault nan:rank=0:step=3` makes that rank's batch as
+/// a NaN in its input would (a NaN loss and NaN gradients); `--fault slow:rank=1:step=1[:us=200]`
+/// makes that rank, from that step on, sleep `us` microseconds per example it computes, as a
+/// slower core would. They exist for tests only: the option is refused unless
+/// LOCKSTEP_FAULT_INJECTION=1 is set, so a normal run cannot reach them.
+///
+/// A fault stays out of the training step: it wraps the model (`forward`) or the optimizer
+/// (`step`) of the rank it strikes, and reads the step from the phase recorder.
 public struct FaultInjection: Sendable, Equatable {
     public enum Kind: Sendable, Equatable {
         case stall(seconds: Double, at: StallPoint)
@@ -24,36 +30,97 @@ public struct FaultInjection: Sendable, Equatable {
     /// The 1-based step at whose start the fault strikes.
     public let step: Int
 
-    public static let environmentGate = "LOCKSTEP_FAULT_INJECTION"
-
-    /// Parses `spec`. - Throws: `ConfigError` for a malformed spec or a missing gate.
-    public init(_ spec: String) throws(ConfigError) {
-        guard ProcessInfo.processInfo.environment[FaultInjection.environmentGate] == "1" else {
-            throw ConfigError("--fault is a test-only option; it needs \(FaultInjection.environmentGate)=1")
-        }
-        let parts = spec.split(separator: ":").map(String.init)
-        var fields: [String: String] = [:]
-        for part in parts.dropFirst() {
-            let kv = part.split(separator: "=", maxSplits: 1).map(String.init)
-            guard kv.count == 2 else { throw ConfigError("--fault \(spec): expected key=value, got \(part)") }
-            fields[kv[0]] = kv[1]
-        }
-        guard let rank = fields["rank"].flatMap(Int.init), rank >= 0, let step = fields["step"].flatMap(Int.init), step >= 1 else {
-            throw ConfigError("--fault \(spec): needs rank=R and step=S (S ≥ 1)")
-        }
-        switch parts.first {
-        case "stall":
-            guard let at = StallPoint(rawValue: fields["at"] ?? "step") else {
-                throw ConfigError("--fault \(spec): at must be step or update")
-            }
-            kind = .stall(seconds: fields["seconds"].flatMap(Double.init) ?? 3600, at: at)
-        case "nan": kind = .nan
-        case "slow":
-            guard let us = Int(fields["us"] ?? "200"), us >= 1 else { throw ConfigError("--fault \(spec): us must be a positive integer") }
-            kind = .slow(microsecondsPerSample: us)
-        default: throw ConfigError("--fault \(spec): unknown fault \(parts.first ?? ""), expected stall, nan or slow")
-        }
+    public init(kind: Kind, rank: Int, step: Int) {
+        self.kind = kind
         self.rank = rank
         self.step = step
+    }
+}
+
+extension FaultInjection {
+    /// `model`, with this fault if it strikes rank `rank` there.
+    func wrap(_ model: TrainableModel, rank: Int, recorder: PhaseRecorder) -> TrainableModel {
+        guard self.rank == rank else { return model }
+        switch kind {
+        case .nan, .slow, .stall(_, .step): return FaultyModel(model, fault: self, recorder: recorder)
+        case .stall(_, .update): return model
+        }
+    }
+
+    /// `optimizer`, with this fault if it strikes rank `rank` there.
+    func wrap(_ optimizer: Optimizer, rank: Int, recorder: PhaseRecorder) -> Optimizer {
+        guard self.rank == rank, case .stall(_, .update) = kind else { return optimizer }
+        return FaultyOptimizer(optimizer, fault: self, recorder: recorder)
+    }
+
+    /// Stops the calling thread for the stall's seconds (at most 4000).
+    fileprivate func stall() {
+        if case let .stall(seconds, _) = kind { usleep(UInt32(min(seconds, 4000) * 1e6)) }
+    }
+}
+
+/// A model whose rank meets a NaN, a slow core or a stall at the start of a step.
+private final class FaultyModel: TrainableModel {
+    private let inner: TrainableModel
+    private let fault: FaultInjection
+    private let recorder: PhaseRecorder
+    private var stalledAt = 0
+
+    init(_ inner: TrainableModel, fault: FaultInjection, recorder: PhaseRecorder) {
+        self.inner = inner
+        self.fault = fault
+        self.recorder = recorder
+    }
+
+    var parameters: ParameterStore { inner.parameters }
+    var maxBatch: Int { inner.maxBatch }
+    var predictionsPerExample: Int { inner.predictionsPerExample }
+    func initialize(seed: UInt64) { inner.initialize(seed: seed) }
+    func backward(batch: Int, observer: GradientObserver) { inner.backward(batch: batch, observer: observer) }
+    func evaluate(batch: Int) -> (loss: Double, correct: Int) { inner.evaluate(batch: batch) }
+
+    func forward(batch: Int, gradientScale: Float) -> Double {
+        let step = recorder.step
+        switch fault.kind {
+        case .nan where step == fault.step:
+            _ = inner.forward(batch: batch, gradientScale: .nan)
+            return .nan
+        case let .slow(us) where step >= fault.step:
+            usleep(UInt32(us * batch))
+        case .stall where step == fault.step && stalledAt != step:
+            stalledAt = step
+            fault.stall()
+        default:
+            break
+        }
+        return inner.forward(batch: batch, gradientScale: gradientScale)
+    }
+}
+
+/// An optimizer whose rank stalls just before it updates the parameters.
+private final class FaultyOptimizer: Optimizer {
+    private let inner: Optimizer
+    private let fault: FaultInjection
+    private let recorder: PhaseRecorder
+
+    init(_ inner: Optimizer, fault: FaultInjection, recorder: PhaseRecorder) {
+        self.inner = inner
+        self.fault = fault
+        self.recorder = recorder
+    }
+
+    var state: [(name: String, buffer: Tensor)] { inner.state }
+    var steps: Int {
+        get { inner.steps }
+        set { inner.steps = newValue }
+    }
+    var updateRange: Range<Int> {
+        get { inner.updateRange }
+        set { inner.updateRange = newValue }
+    }
+
+    func step(lr: Float, gradScale: Float) {
+        if recorder.step == fault.step { fault.stall() }
+        inner.step(lr: lr, gradScale: gradScale)
     }
 }

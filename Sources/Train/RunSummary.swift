@@ -1,3 +1,4 @@
+import Checkpoint
 import Foundation
 
 /// The result of a training run, written by `--summary FILE` as JSON. Field names are stable:
@@ -73,17 +74,6 @@ public struct RunSummary: Codable, Equatable, Sendable {
         public var elapsedS: Double
     }
 
-    public struct CheckpointStats: Codable, Equatable, Sendable {
-        public var written: Int
-        /// Mean time to snapshot the state into the writer's buffer: what training waits for.
-        public var snapshotMsMean: Double
-        /// Mean time for the background writer to encode, checksum, write and fsync one.
-        public var writeMsMean: Double
-        public var bytes: Int
-        public var resumedFrom: String?
-        public var loadMs: Double?
-    }
-
     enum CodingKeys: String, CodingKey {
         case lockstepVersion = "lockstep_version", configHash = "config_hash", model, parameters, world, nodes
         case batchPerRank = "batch_per_rank", accumulate, globalBatch = "global_batch", steps, epochs
@@ -114,12 +104,6 @@ extension RunSummary {
     public static func warmupSteps(steps: Int) -> Int { steps > 20 ? 3 : 0 }
 }
 
-extension RunSummary.CheckpointStats {
-    enum CodingKeys: String, CodingKey {
-        case written, snapshotMsMean = "snapshot_ms_mean", writeMsMean = "write_ms_mean", bytes
-        case resumedFrom = "resumed_from", loadMs = "load_ms"
-    }
-}
 
 extension RunSummary.EvalPoint {
     enum CodingKeys: String, CodingKey {

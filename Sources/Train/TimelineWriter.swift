@@ -1,4 +1,5 @@
 import Comm
+import Trace
 import Foundation
 
 /// Gathers every rank's timeline on rank 0 and writes it as Chrome trace JSON: one complete

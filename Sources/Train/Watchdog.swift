@@ -1,60 +1,7 @@
 import Comm
+import Trace
 import Foundation
 import Synchronization
-
-/// What a rank's main thread is doing, published for its watchdog with a few atomic stores.
-public final class RankActivity: Sendable {
-    public enum Kind: Int64, Sendable {
-        case starting = 0, computing, waitingGradients, waitingControl, evaluating, checkpointing, finished, waitingParameters
-
-        var waits: Bool { self == .waitingGradients || self == .waitingControl || self == .waitingParameters }
-
-        var text: String {
-            switch self {
-            case .starting: "starting"
-            case .computing: "computing (data, forward, backward)"
-            case .waitingGradients: "waiting in the gradient all-reduce"
-            case .waitingControl: "waiting in a control all-reduce"
-            case .waitingParameters: "waiting for the other ranks' updated parameters"
-            case .evaluating: "evaluating"
-            case .checkpointing: "checkpointing"
-            case .finished: "finished"
-            }
-        }
-
-        /// What a rank in this state waits for, as the watchdog's verdict names it.
-        var awaited: String {
-            switch self {
-            case .waitingGradients: "the gradient all-reduce"
-            case .waitingParameters: "the wait for every rank's updated parameters"
-            default: "a control all-reduce"
-            }
-        }
-    }
-
-    private let kind = Atomic<Int64>(0)
-    private let step = Atomic<Int64>(0)
-    private let bucket = Atomic<Int64>(-1)
-    private let since = Atomic<UInt64>(0)
-
-    public init() { since.store(MonotonicClock.nanoseconds(), ordering: .relaxed) }
-
-    /// Records that the main thread now does `kind` in 1-based `step` (and waits on `bucket`).
-    @inline(__always)
-    public func set(_ kind: Kind, step: Int, bucket: Int = -1) {
-        self.kind.store(kind.rawValue, ordering: .relaxed)
-        self.step.store(Int64(step), ordering: .relaxed)
-        self.bucket.store(Int64(bucket), ordering: .relaxed)
-        since.store(MonotonicClock.nanoseconds(), ordering: .releasing)
-    }
-
-    /// (kind, step, bucket, milliseconds in it).
-    var snapshot: (kind: Kind, step: Int, bucket: Int, milliseconds: Int) {
-        let t = since.load(ordering: .acquiring)
-        return (Kind(rawValue: kind.load(ordering: .relaxed)) ?? .starting, Int(step.load(ordering: .relaxed)),
-                Int(bucket.load(ordering: .relaxed)), Int((MonotonicClock.nanoseconds() &- t) / 1_000_000))
-    }
-}
 
 /// Aborts a job whose collective has not completed within comm.timeout_s, and says who is
 /// late, like Horovod's stall inspector. Every rank runs one watchdog thread; they talk over
@@ -76,6 +23,8 @@ public final class Watchdog: @unchecked Sendable {
     private let activity: RankActivity
     private let channel: SideChannel
     private let rank: Int
+    /// Ends the job from the watchdog's thread (MPI_Abort may be called from any thread).
+    private let comm: Communicator
     private let size: Int
     private let timeout: Double
     private let grace: Double
@@ -87,6 +36,7 @@ public final class Watchdog: @unchecked Sendable {
                 describeBucket: @escaping @Sendable (Int) -> String) throws(CommError) {
         self.activity = activity
         rank = comm.rank
+        self.comm = comm
         size = comm.size
         timeout = timeoutSeconds
         grace = min(10, max(2, timeoutSeconds / 2))
@@ -189,6 +139,6 @@ public final class Watchdog: @unchecked Sendable {
 
     private func abort(_ message: String) -> Never {
         FileHandle.standardError.write(Data("lockstep: error: \(message)\n".utf8))
-        MPIRuntime.abortWorld(code: ExitCode.stalled)
+        comm.abort(code: ExitCode.stalled)
     }
 }

@@ -1,6 +1,12 @@
 import ArgumentParser
+import Bench
+import Checkpoint
 import Comm
+import CommMPI
 import Foundation
+import Host
+import Reports
+import RunConfig
 import Train
 
 struct BenchCommand: ParsableCommand {
@@ -85,11 +91,7 @@ struct StepBenchCommand: ParsableCommand {
         commandName: "step",
         abstract: "Time a training step against the sum of its GEMMs alone (one process, one OpenBLAS thread).")
 
-    @Option(help: "The TOML config.")
-    var config: String
-
-    @Option(name: .customLong("set"), help: "Override a config key (repeatable).")
-    var overrides: [String] = []
+    @OptionGroup var configOptions: ConfigOptions
 
     @Option(help: "Steps per round.")
     var steps = 30
@@ -102,8 +104,7 @@ struct StepBenchCommand: ParsableCommand {
 
     func run() throws {
         guard steps > 0, rounds > 0 else { throw UsageError("--steps and --rounds must be positive") }
-        let settings = try TrainingConfig(Config.load(path: config, overrides: overrides))
-        let r = try StepBenchmark.run(settings: settings, data: TrainingData.load(settings), steps: steps, rounds: rounds)
+        let r = try StepBenchmark.run(settings: configOptions.load(), steps: steps, rounds: rounds)
         Console.line("\(r.model), batch \(r.batch), one process, one OpenBLAS thread (\(r.openblas))")
         Console.line("  GEMM                        ms   GFLOP/s")
         for g in r.gemms {

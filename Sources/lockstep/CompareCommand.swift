@@ -1,5 +1,10 @@
 import ArgumentParser
+import Bench
+import Checkpoint
 import Foundation
+import Host
+import Reports
+import RunConfig
 import Train
 
 /// `lockstep bench compare`: Lockstep against the PyTorch DDP reference on the same config,

@@ -1,5 +1,10 @@
 import ArgumentParser
+import Bench
+import Checkpoint
 import Foundation
+import Host
+import Reports
+import RunConfig
 import Train
 
 /// `lockstep cost-model`: fits the α–β–γ all-reduce cost model on benchmark files and prints

@@ -1,4 +1,9 @@
+import Bench
+import Checkpoint
 import Foundation
+import Host
+import Reports
+import RunConfig
 import Tensor
 import Train
 

@@ -1,5 +1,10 @@
 import ArgumentParser
+import Bench
+import Checkpoint
 import Foundation
+import Host
+import Reports
+import RunConfig
 import Train
 
 /// The cost-model options shared by `scale`, `report` and `cost-model`: the all-reduce
@@ -51,8 +56,8 @@ struct ProjectionOptions: ParsableArguments {
         do {
             let names = networks.isEmpty ? NetworkSpec.defaultNames : networks.flatMap { $0.split(separator: ",").map(String.init) }
             return try names.map { try NetworkSpec.parse($0) }
-        } catch let e as UsageMessage {
-            throw UsageError(e.description)
+        } catch let e as ReportError {
+            throw UsageError("--network \(e.description)")
         }
     }
 
@@ -66,10 +71,10 @@ struct ProjectionOptions: ParsableArguments {
         guard !bench.isEmpty else { return nil }
         var reports: [(path: String, report: AllReduceBenchmark.Report)] = []
         for path in bench {
-            do {
-                reports.append((path, try CostModelFit.loadBench(path)))
-            } catch let e as UsageMessage {
-                throw UsageError(e.description)
+            switch Result(catching: { () throws(ReportError) in try CostModelFit.loadBench(path) }) {
+            case let .success(report): reports.append((path, report))
+            case let .failure(error) where error.inRequest: throw UsageError("--bench \(error.description)")
+            case let .failure(error): throw error
             }
         }
         let gammaCost: ReductionCost

@@ -1,5 +1,10 @@
 import ArgumentParser
+import Bench
+import Checkpoint
 import Foundation
+import Host
+import Reports
+import RunConfig
 import Train
 
 /// `lockstep report DIR`: renders report.md and the charts again from DIR/report.json, and
@@ -22,12 +27,7 @@ struct ReportCommand: ParsableCommand {
 
     func run() throws {
         try projection.validated()
-        var report: ScalingReport
-        do {
-            report = try ScalingReport.load(directory: directory)
-        } catch let e as UsageMessage {
-            throw UsageError(e.description)
-        }
+        var report = try ScalingReport.load(directory: directory)
         report.refresh()
         if projection.anyGiven {
             if let fit = try projection.fit(print: true) { report.costModel = fit }

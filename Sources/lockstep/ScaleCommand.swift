@@ -1,5 +1,10 @@
 import ArgumentParser
+import Bench
+import Checkpoint
 import Foundation
+import Host
+import Reports
+import RunConfig
 import Train
 
 /// `lockstep scale`: runs `lockstep train` at each world size as a child process under
@@ -100,8 +105,8 @@ struct ScaleCommand: ParsableCommand {
                                    accumulate: settings.train.accumulate, globalBatch: globalBatch, cores: cores, nodes: nodes,
                                    executable: local(ExternalCommand.currentExecutable), config: configPath, overrides: overrides,
                                    launcherArguments: extra, directory: directory, timelines: timelines)
-        } catch let e as UsageMessage {
-            throw UsageError(e.description)
+        } catch {
+            throw UsageError("--mode \(scalingMode.rawValue): \(error.description) (--global-batch)")
         }
         if dryRun {
             for l in plan.launches { Console.line(ExternalCommand.shellLine(l.arguments)) }
@@ -137,7 +142,7 @@ struct ScaleCommand: ParsableCommand {
                 report.projection = try ScalingProjection.make(report: report, fit: fit, networks: projection.networkSpecs(),
                                                                ranksPerNode: projection.ranksPerNode, ranks: projection.ranks(),
                                                                overlap: projection.overlap)
-            } catch let e as TrainingError {
+            } catch let e as ReportError {
                 Console.line("no projection: \(e.description)")
             }
         }

@@ -1,6 +1,11 @@
 import ArgumentParser
+import Bench
+import Checkpoint
 import Comm
 import Foundation
+import Host
+import Reports
+import RunConfig
 import Train
 
 struct TrainCommand: ParsableCommand {
@@ -8,11 +13,7 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a model, as one process or one rank per process under mpirun or srun.")
 
-    @Option(help: "The TOML config.")
-    var config: String
-
-    @Option(name: .customLong("set"), help: "Override a config key, e.g. --set train.batch=64 (repeatable).")
-    var overrides: [String] = []
+    @OptionGroup var configOptions: ConfigOptions
 
     @Option(help: "Write the run summary as JSON to this file (rank 0).")
     var summary: String?
@@ -36,24 +37,23 @@ struct TrainCommand: ParsableCommand {
         let wallStart = MonotonicClock.nanoseconds()
         StopSignal.install()
         try World.start()  // first, so that only rank 0 reports a usage or config error
-        let injected = try fault.map { spec throws(ConfigError) in try FaultInjection(spec) }
-        let settings = try TrainingConfig(Config.load(path: config, overrides: overrides))
+        let injected = try fault.map { spec throws(ConfigError) in try FaultOption.parse(spec) }
+        let settings = try configOptions.load()
         let comm = try World.communicator(settings.comm)
-        let data = try TrainingData.load(settings)
         var options = RunOptions()
         options.printProgress = !quiet
         options.checkIdenticalRanks = checkIdenticalRanks
         options.recordTimeline = timeline != nil
         options.resume = resume.map(ResumeSource.init)
         options.fault = injected
-        let trainer = try Trainer(settings: settings, comm: comm, data: data, options: options)
+        let trainer = try Trainer(settings: settings, comm: comm, options: options)
         if comm.rank == 0 && !quiet {
-            Console.line("lockstep \(Lockstep.version): \(settings.model.name), \(trainer.model.parameters.totalCount) parameters, world \(comm.size), global batch \(settings.globalBatch(world: comm.size)), \(trainer.totalSteps) steps")
+            Console.line("lockstep \(Lockstep.version): \(settings.model.name), \(trainer.model.parameters.totalCount) parameters, world \(comm.size), global batch \(trainer.globalBatch), \(trainer.totalSteps) steps")
         }
         var result = try trainer.run()
         result.wallS = MonotonicClock.seconds(since: wallStart)
         if let timeline {
-            try TimelineWriter.write(trainer.timeline, comm: comm, to: timeline)
+            try TimelineWriter.write(trainer.recorder.timeline, comm: comm, to: timeline)
         }
         if comm.rank == 0 {
             if !quiet && (result.stoppedBy == "steps" || result.stoppedBy == "target_accuracy") {
@@ -63,7 +63,7 @@ struct TrainCommand: ParsableCommand {
                 try write(result.json(), to: summary)
             }
         }
-        (comm as? MPICommunicator)?.shutdown()
+        comm.shutdown()
         if result.stoppedBy == StopSignal.name(SIGTERM) || result.stoppedBy == StopSignal.name(SIGUSR1) {
             if comm.rank == 0 {
                 FileHandle.standardError.write(Data("lockstep: stopped by \(result.stoppedBy) after step \(result.steps); checkpoint written, resume with --resume latest\n".utf8))

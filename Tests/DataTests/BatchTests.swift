@@ -9,22 +9,25 @@ final class BatchTests: XCTestCase {
         var pixels: [UInt8] = (0..<(5 * 6)).map { UInt8(truncatingIfNeeded: $0 * 53) }
         pixels[4 * 6 + 1] = 255
         let data = try LabeledImages(imageShape: [1, 2, 3], pixels: pixels, labels: [4, 0, 2, 1, 3], classes: 5, source: "t")
-        let loader = BatchLoader(data: data, capacity: 4)
+        let loader = BatchLoader(data: data)
         let input = Tensor(zeros: [4, 1, 2, 3])
         input.fill(-1)
+        let labels = UnsafeMutableBufferPointer<Int32>.allocate(capacity: 4)
+        defer { labels.deallocate() }
+        labels.initialize(repeating: -1)
         let order = [9, 3, 0, 4, 9]
-        loader.load(order[1..<4], into: input)
+        loader.load(order[1..<4], into: input, labels: labels)
         for (k, image) in [3, 0, 4].enumerated() {
             for j in 0..<6 {
                 XCTAssertEqual(input[k * 6 + j], Float(pixels[image * 6 + j]) / 255, accuracy: 1e-7, "row \(k) pixel \(j)")
             }
         }
         XCTAssertEqual(Array(input.toArray()[18...]), [Float](repeating: -1, count: 6), "the row past the batch")
-        XCTAssertEqual(Array(loader.labelBuffer.prefix(3)), [1, 4, 3])
+        XCTAssertEqual(Array(labels), [1, 4, 3, -1], "the labels, and the slot past the batch untouched")
         XCTAssertEqual(input.toArray().max() ?? 0, 1, accuracy: 1e-7, "a 255 byte becomes 1")
 
-        loader.load([2][...], into: input)
-        XCTAssertEqual(loader.labelBuffer[0], 2)
+        loader.load([2][...], into: input, labels: labels)
+        XCTAssertEqual(labels[0], 2)
         XCTAssertEqual(input[0], Float(pixels[12]) / 255, accuracy: 1e-7)
     }
 

@@ -1,0 +1,81 @@
+import Comm
+import Foundation
+import Host
+import RunConfig
+import Tensor
+import Train
+
+/// How close a training step comes to its GEMM floor, on one process with one OpenBLAS thread.
+///
+/// It times whole steps (data, forward, loss, backward, optimizer) with the trainer's own
+/// step code, records the GEMM calls of one step, and times each of them alone on the same
+/// operands: their sum is the floor that the rest of the step (elementwise kernels, im2col,
+/// the optimizer, data) adds to. Rounds alternate steps and GEMMs so that a drift in the
+/// machine's speed touches both; medians over rounds are reported.
+public enum StepBenchmark {
+    public struct GEMMRow: Codable, Sendable {
+        public var shape: String
+        public var ms: Double
+        public var gflops: Double
+    }
+
+    public struct Result: Codable, Sendable {
+        public var model: String
+        public var batch: Int
+        public var stepMsMedian: Double
+        public var stepMsMin: Double
+        public var stepMsMax: Double
+        public var gemmFloorMs: Double
+        /// Step time / GEMM floor.
+        public var ratio: Double
+        public var samplesPerS: Double
+        public var peakRssMb: Double
+        public var openblas: String
+        public var gemms: [GEMMRow]
+
+        enum CodingKeys: String, CodingKey {
+            case model, batch, stepMsMedian = "step_ms_median", stepMsMin = "step_ms_min", stepMsMax = "step_ms_max"
+            case gemmFloorMs = "gemm_floor_ms", ratio, samplesPerS = "samples_per_s", peakRssMb = "peak_rss_mb"
+            case openblas, gemms
+        }
+    }
+
+    public static func run(settings: TrainingConfig, steps: Int, rounds: Int) throws -> Result {
+        var options = RunOptions()
+        options.printProgress = false
+        let trainer = try Trainer(settings: settings, comm: SingleProcessCommunicator(), options: options)
+        _ = try trainer.timeSteps(5)
+        let trace = GEMMTrace()
+        GEMMTrace.active = trace
+        _ = try trainer.timeSteps(1)
+        GEMMTrace.active = nil
+
+        var stepMedians: [Double] = [], floors: [Double] = []
+        var callTimes = [[Double]](repeating: [], count: trace.calls.count)
+        for _ in 0..<rounds {
+            let times = try trainer.timeSteps(steps).map { Double($0) / 1e6 }
+            stepMedians.append(Statistics.median(times))
+            var floor = 0.0
+            for (i, call) in trace.calls.enumerated() {
+                call.replay()
+                var alone: [Double] = []
+                for _ in 0..<5 {
+                    let start = MonotonicClock.nanoseconds()
+                    call.replay()
+                    alone.append(MonotonicClock.seconds(since: start) * 1000)
+                }
+                callTimes[i].append(Statistics.median(alone))
+                floor += Statistics.median(alone)
+            }
+            floors.append(floor)
+        }
+        let step = Statistics.median(stepMedians), floor = Statistics.median(floors)
+        let rows = trace.calls.enumerated().map { i, call in
+            GEMMRow(shape: call.shape, ms: Statistics.median(callTimes[i]), gflops: call.flops / (Statistics.median(callTimes[i]) / 1000) / 1e9)
+        }
+        return Result(model: settings.model.name, batch: settings.train.batch, stepMsMedian: step,
+                      stepMsMin: stepMedians.min() ?? 0, stepMsMax: stepMedians.max() ?? 0, gemmFloorMs: floor,
+                      ratio: step / floor, samplesPerS: Double(settings.train.batch) / (step / 1000),
+                      peakRssMb: ResourceUsage.peakResidentMB, openblas: BLASThreads.configuration, gemms: rows)
+    }
+}

@@ -1,0 +1,80 @@
+/// What a checkpoint records besides its tensors: where the run was and how it was set up.
+/// It travels as safetensors' `__metadata__`, one string per field under the keys below, so
+/// that any safetensors reader shows it; reading it back checks every field's presence and
+/// type, and a field that is missing or malformed is an error naming it.
+public struct CheckpointMetadata: Codable, Equatable, Sendable {
+    /// `Checkpoint.format`.
+    public var format: String
+    public var lockstepVersion: String
+    /// Optimizer steps taken.
+    public var step: Int
+    /// The epoch the run is in (0-based), and the steps taken in it.
+    public var epoch: Int
+    public var epochStep: Int
+    public var skippedSteps: Int
+    /// The sampler's seed, which with the epoch is the whole of its generator's state.
+    public var samplerSeed: UInt64
+    public var samplerShuffle: Bool
+    /// Samples of the epoch consumed in global order: epochStep × globalBatch.
+    public var samplerGlobalPosition: Int
+    /// optimizer.name, and the optimizer's own step count.
+    public var optimizer: String
+    public var optimizerSteps: Int
+    /// The schedule's base rate, and the rate of the next step.
+    public var lrBase: Double
+    public var lrNext: Float
+    /// The run's config as canonical text, and its SHA-256.
+    public var config: String
+    public var configHash: String
+    public var world: Int
+    public var globalBatch: Int
+    public var batchPerRank: Int
+    public var accumulate: Int
+
+    public init(format: String = Checkpoint.format, lockstepVersion: String, step: Int, epoch: Int, epochStep: Int,
+                skippedSteps: Int, samplerSeed: UInt64, samplerShuffle: Bool, samplerGlobalPosition: Int, optimizer: String,
+                optimizerSteps: Int, lrBase: Double, lrNext: Float, config: String, configHash: String, world: Int,
+                globalBatch: Int, batchPerRank: Int, accumulate: Int) {
+        self.format = format
+        self.lockstepVersion = lockstepVersion
+        self.step = step
+        self.epoch = epoch
+        self.epochStep = epochStep
+        self.skippedSteps = skippedSteps
+        self.samplerSeed = samplerSeed
+        self.samplerShuffle = samplerShuffle
+        self.samplerGlobalPosition = samplerGlobalPosition
+        self.optimizer = optimizer
+        self.optimizerSteps = optimizerSteps
+        self.lrBase = lrBase
+        self.lrNext = lrNext
+        self.config = config
+        self.configHash = configHash
+        self.world = world
+        self.globalBatch = globalBatch
+        self.batchPerRank = batchPerRank
+        self.accumulate = accumulate
+    }
+
+    /// The keys of `__metadata__`, as every version of Lockstep has written them.
+    enum CodingKeys: String, CodingKey {
+        case format, lockstepVersion = "lockstep_version", step, epoch, epochStep = "epoch_step"
+        case skippedSteps = "skipped_steps", samplerSeed = "sampler.seed", samplerShuffle = "sampler.shuffle"
+        case samplerGlobalPosition = "sampler.global_position", optimizer = "optimizer.name"
+        case optimizerSteps = "optimizer.steps", lrBase = "lr.base", lrNext = "lr.next", config, configHash = "config_hash"
+        case world = "world_size", globalBatch = "global_batch", batchPerRank = "batch_per_rank", accumulate
+    }
+
+    /// The fields as `__metadata__` strings.
+    var strings: [String: String] { StringMap.encode(self) }
+
+    /// Reads the fields of a checkpoint's `__metadata__`.
+    /// - Throws: `CheckpointError` naming `path` and the first field that is missing or malformed.
+    init(strings: [String: String], path: String) throws(CheckpointError) {
+        do {
+            self = try StringMap.decode(CheckpointMetadata.self, from: strings)
+        } catch {
+            throw CheckpointError("\(path): metadata \(error.description)")
+        }
+    }
+}

@@ -1,0 +1,222 @@
+import Comm
+import NN
+import Tensor
+
+/// The typed settings of a run, read from a validated `Config`, with the checks that span
+/// several keys (the model against the data, the optimizer against its options).
+public struct TrainingConfig: Sendable {
+    public struct DataSettings: Sendable, Equatable {
+        public enum Dataset: String, Sendable { case fashionMNIST = "fashion-mnist", synthetic }
+        public var dataset: Dataset
+        public var path: String
+        public var trainCount: Int, testCount: Int, classes: Int, noise: Int, seed: UInt64
+    }
+
+    public struct TrainSettings: Sendable, Equatable {
+        public var epochs: Int
+        /// 0: run `epochs` epochs.
+        public var steps: Int
+        /// Per rank, per micro-batch.
+        public var batch: Int
+        public var seed: UInt64
+        public var accumulate: Int
+        public var shuffle: Bool
+        public var logEvery: Int
+        /// 0: evaluate at each epoch end only.
+        public var evalEvery: Int
+        /// Stop once test accuracy reaches this (0: never).
+        public var targetAccuracy: Double
+        public var skipNonFinite: Bool
+        /// Split each step's global batch by the ranks' measured speed (`BatchBalancer`).
+        public var balance: Bool
+        public var deterministic: Bool
+        public var chunk: Int
+        /// Deterministic mode's integers; nil: "auto" (`FixedPointWidth.auto(chunks:)`).
+        public var fixedPoint: FixedPointWidth?
+    }
+
+    public enum OptimizerSettings: Sendable, Equatable {
+        case sgd(momentum: Double, nesterov: Bool, weightDecay: Double)
+        case adamW(beta1: Double, beta2: Double, epsilon: Double, weightDecay: Double)
+
+        /// optimizer.name.
+        public var name: String {
+            switch self {
+            case .sgd: "sgd"
+            case .adamW: "adamw"
+            }
+        }
+    }
+
+    public struct CommSettings: Sendable, Equatable {
+        public var allReduce: AllReduceOptions
+        public var bucketMB: Double
+        public var progress: ProgressMode
+        public var timeoutSeconds: Double
+        /// Whether the sharded optimizer of a one-node world keeps the parameters and gradients
+        /// in memory the ranks share (comm.shared_memory; see NodeSharedMemory).
+        public var sharedMemory: Bool
+    }
+
+    /// How gradients are summed across ranks: the keys of train, optimizer and comm that
+    /// choose the strategy (see GradSync).
+    public struct SyncSettings: Sendable, Equatable {
+        public enum Strategy: Sendable, Equatable {
+            /// Buckets all-reduced while backward runs (the default).
+            case bucketed
+            /// optimizer.sharded: reduce-scatter, update a shard, allgather; on one node in
+            /// memory the ranks share when `sharedMemory`.
+            case sharded(sharedMemory: Bool)
+            /// train.deterministic: exact fixed-point sums; nil width: "auto".
+            case exact(chunk: Int, width: FixedPointWidth?)
+        }
+
+        public var strategy: Strategy
+        /// comm.bucket_mb in bytes.
+        public var bucketBytes: Int
+        /// comm.progress = "test": started sums advance only when tested between layers.
+        public var testsProgress: Bool
+    }
+
+    public struct CheckpointSettings: Sendable, Equatable {
+        /// Empty: no checkpoints.
+        public var directory: String
+        public var everySteps: Int
+        public var everyEpoch: Bool
+        public var keep: Int
+    }
+
+    public let config: Config
+    public let model: ModelSpec
+    public let data: DataSettings
+    public let train: TrainSettings
+    public let lr: Double
+    public let optimizer: OptimizerSettings
+    /// Whether each rank updates only its shard of the parameters (optimizer.sharded).
+    public let shardedOptimizer: Bool
+    public let schedule: LRScheduleSettings
+    public let comm: CommSettings
+    public let sync: SyncSettings
+    public let checkpoint: CheckpointSettings
+
+    /// The learning-rate schedule as configured; the trainer resolves it against the run's
+    /// step count and global batch.
+    public struct LRScheduleSettings: Sendable, Equatable {
+        public var decay: LRSchedule.Decay
+        public var warmupSteps: Int
+        public var linearScaling: Bool
+        public var baseBatch: Int
+    }
+
+    public init(_ c: Config) throws(ConfigError) {
+        config = c
+        let at = c.source
+        data = DataSettings(
+            dataset: c.string("data.dataset") == "synthetic" ? .synthetic : .fashionMNIST, path: c.string("data.path"),
+            trainCount: c.int("data.train_count"), testCount: c.int("data.test_count"), classes: c.int("data.classes"),
+            noise: c.int("data.noise"), seed: UInt64(c.int("data.seed")))
+        train = TrainSettings(
+            epochs: c.int("train.epochs"), steps: c.int("train.steps"), batch: c.int("train.batch"),
+            seed: UInt64(c.int("train.seed")), accumulate: c.int("train.accumulate"), shuffle: c.bool("train.shuffle"),
+            logEvery: c.int("train.log_every"), evalEvery: c.int("train.eval_every"),
+            targetAccuracy: c.double("train.target_accuracy"), skipNonFinite: c.bool("train.skip_nonfinite"),
+            balance: c.bool("train.balance"), deterministic: c.bool("train.deterministic"), chunk: c.int("train.chunk"),
+            fixedPoint: FixedPointWidth(rawValue: c.string("train.fixed_point")))
+        lr = c.double("optimizer.lr")
+        switch c.string("optimizer.name") {
+        case "adamw":
+            optimizer = .adamW(beta1: c.double("optimizer.beta1"), beta2: c.double("optimizer.beta2"),
+                               epsilon: c.double("optimizer.eps"), weightDecay: c.double("optimizer.weight_decay"))
+        default:
+            let momentum = c.double("optimizer.momentum")
+            if c.bool("optimizer.nesterov") && momentum <= 0 {
+                throw ConfigError("\(at): optimizer.nesterov needs optimizer.momentum > 0, got \(momentum)")
+            }
+            optimizer = .sgd(momentum: momentum, nesterov: c.bool("optimizer.nesterov"),
+                             weightDecay: c.double("optimizer.weight_decay"))
+        }
+        shardedOptimizer = c.bool("optimizer.sharded")
+        for key in ["optimizer.beta1", "optimizer.beta2"] where c.double(key) >= 1 {
+            throw ConfigError("\(at): \(key) must be below 1, got \(c.double(key))")
+        }
+        let decay: LRSchedule.Decay = switch c.string("schedule.name") {
+        case "step": .step(every: c.int("schedule.step_every"), gamma: c.double("schedule.gamma"))
+        case "cosine": .cosine(minLR: c.double("schedule.min_lr"))
+        default: .constant
+        }
+        schedule = LRScheduleSettings(decay: decay, warmupSteps: c.int("schedule.warmup_steps"),
+                                      linearScaling: c.bool("schedule.linear_scaling"), baseBatch: c.int("schedule.base_batch"))
+
+        let algorithm = AllReduceAlgorithm(rawValue: c.string("comm.algorithm"))!
+        let compression = Compression(rawValue: c.string("comm.compression"))!
+        let progress = ProgressMode(rawValue: c.string("comm.progress"))!
+        if compression != .none && algorithm == .mpi {
+            throw ConfigError("\(at): comm.compression = \"\(compression.rawValue)\" needs one of Lockstep's algorithms (ring, rhd, hierarchical or auto); MPI_Allreduce sums fp32 only")
+        }
+        if progress == .test && algorithm != .mpi {
+            throw ConfigError("\(at): comm.progress = \"test\" drives MPI_Iallreduce, so it needs comm.algorithm = \"mpi\", got \"\(algorithm.rawValue)\"")
+        }
+        if train.deterministic && compression != .none {
+            throw ConfigError("\(at): train.deterministic = true sums gradients exactly, so it refuses comm.compression = \"\(compression.rawValue)\"; set comm.compression = \"none\"")
+        }
+        if train.deterministic && train.balance {
+            throw ConfigError("\(at): train.deterministic = true gives every rank the same number of whole chunks, so it refuses train.balance = true; set one of them false")
+        }
+        if train.deterministic && shardedOptimizer {
+            throw ConfigError("\(at): train.deterministic = true sums whole gradient buffers exactly, so it refuses optimizer.sharded = true; set one of them false")
+        }
+        comm = CommSettings(
+            allReduce: AllReduceOptions(algorithm: algorithm, compression: compression,
+                                        ranksPerNode: c.int("comm.ranks_per_node"), pollMicroseconds: c.int("comm.poll_us")),
+            bucketMB: c.double("comm.bucket_mb"), progress: progress, timeoutSeconds: c.double("comm.timeout_s"),
+            sharedMemory: c.bool("comm.shared_memory"))
+        let strategy: SyncSettings.Strategy = train.deterministic ? .exact(chunk: train.chunk, width: train.fixedPoint)
+            // Compression is a choice of what travels, so it keeps the ring.
+            : shardedOptimizer ? .sharded(sharedMemory: comm.sharedMemory && compression == .none) : .bucketed
+        sync = SyncSettings(strategy: strategy, bucketBytes: Int(comm.bucketMB * 1_048_576), testsProgress: progress == .test)
+        checkpoint = CheckpointSettings(directory: c.string("checkpoint.dir"), everySteps: c.int("checkpoint.every_steps"),
+                                        everyEpoch: c.bool("checkpoint.every_epoch"), keep: c.int("checkpoint.keep"))
+
+        model = try TrainingConfig.modelSpec(c)
+        let resolved: [ResolvedLayer]
+        do {
+            resolved = try model.resolve()
+        } catch let error as ModelSpecError {
+            throw ConfigError("\(at): model.layers: \(error.description)")
+        } catch {
+            throw ConfigError("\(at): model.layers: \(error)")
+        }
+        let imageShape = data.dataset == .fashionMNIST ? [1, 28, 28] : model.inputShape
+        if model.inputShape != imageShape {
+            throw ConfigError("\(at): model.input is \(model.inputShape) but \(data.dataset.rawValue) images are \(imageShape)")
+        }
+        let classes = data.dataset == .fashionMNIST ? 10 : data.classes
+        if resolved.last!.outputShape != [classes] {
+            throw ConfigError("\(at): the model ends in \(resolved.last!.outputShape[0]) scores but the data has \(classes) classes")
+        }
+    }
+
+    /// The model.layers tables as a `ModelSpec`.
+    private static func modelSpec(_ c: Config) throws(ConfigError) -> ModelSpec {
+        var layers: [(name: String?, spec: LayerSpec)] = []
+        for table in c.tables("model.layers") {
+            func int(_ key: String) -> Int { if case let .int(v)? = table[key] { return v }; return 0 }
+            guard case let .string(type)? = table["type"] else { continue }
+            let name: String? = if case let .string(n)? = table["name"] { n } else { nil }
+            let spec: LayerSpec = switch type {
+            case "linear": .linear(inFeatures: int("in"), outFeatures: int("out"))
+            case "conv2d": .conv2d(inChannels: int("in"), outChannels: int("out"), kernel: int("kernel"),
+                                   stride: int("stride"), padding: int("padding"))
+            case "maxpool2d": .maxPool2d(kernel: int("kernel"), stride: int("stride") == 0 ? int("kernel") : int("stride"),
+                                         padding: int("padding"))
+            case "relu": .relu
+            default: .flatten
+            }
+            layers.append((name: name, spec: spec))
+        }
+        return ModelSpec(name: c.string("model.name"), inputShape: c.ints("model.input"), layers: layers)
+    }
+
+    /// Samples per optimizer step across the world: batch × world × accumulate.
+    public func globalBatch(world: Int) -> Int { train.batch * world * train.accumulate }
+}

@@ -1,0 +1,71 @@
+import RunConfig
+import XCTest
+
+/// Config parsing through the API: defaults, overrides, layer tables, and the exact texts of
+/// errors that the binary tests do not reach.
+final class ConfigTests: XCTestCase {
+    private let minimal = """
+    [model]
+    input = [1, 4, 4]
+    layers = [{ type = "flatten" }, { type = "linear", in = 16, out = 3 }]
+    [data]
+    dataset = "synthetic"
+    classes = 3
+    """
+
+    private func parse(_ text: String, _ overrides: [String] = []) throws -> Config {
+        try Config.parse(text, source: "c.toml", overrides: overrides)
+    }
+
+    private func expectError(_ text: String, _ overrides: [String] = [], _ message: String,
+                             file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertThrowsError(try TrainingConfig(parse(text, overrides)), file: file, line: line) { error in
+            XCTAssertEqual("\(error)", message, file: file, line: line)
+        }
+    }
+
+    func testDefaultsAndOverrides() throws {
+        let c = try parse(minimal, ["train.batch=16", "optimizer.name=adamw", "optimizer.lr=1", "comm.bucket_mb=0.5"])
+        XCTAssertEqual(c["train.batch"], .int(16))
+        XCTAssertEqual(c["optimizer.name"], .string("adamw"))
+        XCTAssertEqual(c["optimizer.lr"], .double(1), "an integer is accepted for a number")
+        XCTAssertEqual(c["train.epochs"], .int(1), "defaults fill the rest")
+        let settings = try TrainingConfig(c)
+        XCTAssertEqual(settings.train.batch, 16)
+        XCTAssertEqual(settings.comm.bucketMB, 0.5)
+        XCTAssertEqual(settings.model.layers.count, 2)
+    }
+
+    func testCanonicalTextIsOrderIndependent() throws {
+        let a = try parse(minimal + "\n[train]\nbatch = 8\nseed = 3\n")
+        let b = try parse(minimal + "\n[train]\nseed = 3\nbatch = 8\n")
+        XCTAssertEqual(a.canonicalText, b.canonicalText)
+        XCTAssertNotEqual(a.canonicalText, try parse(minimal + "\n[train]\nbatch = 9\n").canonicalText)
+    }
+
+    func testLayerTableErrors() {
+        expectError(minimal.replacingOccurrences(of: #"{ type = "flatten" }"#, with: #"{ type = "flaten" }"#), [],
+                    #"c.toml: model.layers[1]: unknown layer type "flaten" (did you mean flatten?)"#)
+        expectError(minimal.replacingOccurrences(of: "in = 16, out = 3", with: "in = 16, outt = 3"), [],
+                    "c.toml: model.layers[2]: unknown key outt for a linear layer (did you mean out?)")
+        expectError(minimal.replacingOccurrences(of: "in = 16, out = 3", with: "in = 16"), [],
+                    "c.toml: model.layers[2]: a linear layer needs out")
+    }
+
+    func testCrossKeyChecks() {
+        expectError(minimal, ["data.classes=4"], "c.toml: the model ends in 3 scores but the data has 4 classes")
+        expectError(minimal, ["optimizer.nesterov=true"], "c.toml: optimizer.nesterov needs optimizer.momentum > 0, got 0.0")
+        expectError(minimal, ["comm.compression=fp16", "comm.algorithm=mpi"],
+                    #"c.toml: comm.compression = "fp16" needs one of Lockstep's algorithms (ring, rhd, hierarchical or auto); MPI_Allreduce sums fp32 only"#)
+        expectError(minimal, ["train.deterministic=true", "comm.compression=bf16"],
+                    #"c.toml: train.deterministic = true sums gradients exactly, so it refuses comm.compression = "bf16"; set comm.compression = "none""#)
+        expectError(minimal, ["train.deterministic=true", "optimizer.sharded=true"],
+                    "c.toml: train.deterministic = true sums whole gradient buffers exactly, so it refuses optimizer.sharded = true; set one of them false")
+        expectError(minimal.replacingOccurrences(of: #"dataset = "synthetic""#, with: #"dataset = "fashion-mnist""#), [],
+                    "c.toml: model.input is [1, 4, 4] but fashion-mnist images are [1, 28, 28]")
+    }
+
+    func testMissingRequiredKey() {
+        XCTAssertThrowsError(try parse("[data]\ndataset = \"synthetic\"\n")) { XCTAssertEqual("\($0)", "c.toml: model.input is required") }
+    }
+}
