@@ -90,7 +90,7 @@ public struct ScalingMetrics: Codable, Equatable, Sendable {
         let phase = { (name: String) in s["phase_ms"]?[name]?.double ?? 0 }
         let compute = phase("forward") + phase("backward")
         var breakdown = StepBreakdown(compute: compute, exposedComm: phase("wait"), data: phase("data"),
-                                      optimizer: phase("optimizer"), other: 0)
+                                      optimizer: phase("optimizer") + phase("agree"), other: 0)
         breakdown.other = max(0, step - breakdown.total)
         let speedup = rate / baseRate
         let nodes = max(s["nodes"]?.int ?? 1, 1)

@@ -84,7 +84,7 @@ public struct ScalingProjection: Codable, Equatable, Sendable {
                                             count: max(s["buckets"]?.int ?? 1, 1))
         let batch0 = Double(base.batchPerRank * max(s["accumulate"]?.int ?? 1, 1))
         var step = StepTimeModel(dataMs: phase(base, "data"), forwardMs: phase(base, "forward"), backwardMs: phase(base, "backward"),
-                                 optimizerMs: phase(base, "optimizer"), batchPerRank: batch0, bucketBytes: buckets, overlap: 1,
+                                 optimizerMs: phase(base, "optimizer") + phase(base, "agree"), batchPerRank: batch0, bucketBytes: buckets, overlap: 1,
                                  overlapSource: "")
         var notes: [String] = []
         let cores = max(report.machine.cores, 1)
