@@ -118,8 +118,8 @@ final class TokenCorpusTests: XCTestCase {
         XCTAssertFalse(try mappings().contains(path), "unmapped with the corpus")
     }
 
-    /// A sparse file of 4 GiB + 64 KiB: tokens past 4 GiB read back, and opening and reading
-    /// it adds far less than its size to the process.
+    /// A sparse file of 4 GiB + 64 KiB: tokens past 4 GiB read back, training windows start
+    /// anywhere in it, and opening and reading it adds far less than its size to the process.
     func testFileOver4GiB() throws {
         let size: UInt64 = 1 << 32 + 1 << 16
         let path = dir + "/large.txt"
@@ -142,6 +142,11 @@ final class TokenCorpusTests: XCTestCase {
         whole.train.loadWindow(start: 1 << 32 + 1003, into: buffers.batch, row: 1)
         XCTAssertEqual(buffers.row(1).inputs, Array("ond 4 Gi".utf8).map(Int32.init))
 
+        let windows = TrainingWindows(split: whole.train, context: 8, seed: 5)
+        let starts = (0..<64).map { windows.start(step: 3, position: $0) }
+        XCTAssertTrue(starts.allSatisfy { $0 >= 0 && $0 < windows.startCount })
+        XCTAssertTrue(starts.contains { $0 > Int(Int32.max) }, "starts use more than 31 bits: \(starts)")
+        windows.load(step: 3, positions: 0..<64, into: buffers.batch)
         XCTAssertLessThan(try residentBytes() - before, 256 << 20, "a mapping, not a copy")
     }
 
