@@ -122,6 +122,10 @@ final class TokenCorpusErrorTests: XCTestCase {
         }
         XCTAssertEqual(try TokenCorpus(path: raw, format: .uint16, vocab: 65_536, context: 8, validationFraction: 0.1).summary.totalTokens,
                        70_000)
+        let edge = try uint16([1, 2, 3, 99, 100, 0], "edge.bin")
+        assertThrows("\(edge): token id 100 at position 4 is not below the vocabulary size 100") {
+            try TokenCorpus(path: edge, format: .uint16, vocab: 100, context: 2, validationFraction: 0.5)
+        }
         let llama = try TokenFiles.write(TokenFiles.llmc(magic: 20_240_801, version: 7, count: 4,
                                                          TokenFiles.littleEndian([UInt32(5), 128_256, 4_000_000_000, 1])), dir, "l.bin")
         assertThrows("\(llama): token id 128256 at position 1 is not below the vocabulary size 128256") {
