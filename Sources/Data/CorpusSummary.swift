@@ -7,7 +7,8 @@ public struct CorpusSummary: Sendable, Equatable, CustomStringConvertible {
         public let tokens: Int
     }
 
-    /// The files, training split's first, each once.
+    /// The files as they were opened: the training path's, then the validation path's (a
+    /// file named by both is listed twice); each once for a corpus split by a fraction.
     public let files: [File]
     public let trainTokens: Int
     public let validationTokens: Int

@@ -92,7 +92,7 @@ public struct TokenCorpus: Sendable {
         defer { closedir(folder) }
         var names: [String] = []
         while let entry = readdir(folder) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.assumingMemoryBound(to: CChar.self).baseAddress!) }
             guard !name.hasPrefix(".") else { continue }
             let child = path.hasSuffix("/") ? path + name : path + "/" + name
             if stat(child, &status) == 0 && status.st_mode & S_IFMT == S_IFREG { names.append(child) }
