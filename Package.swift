@@ -32,6 +32,8 @@ let package = Package(
         .target(name: "NN", dependencies: ["Tensor"]),
         .target(name: "Data", dependencies: ["Tensor", "CZlib"]),
         .target(name: "Comm", dependencies: ["CMPI"], swiftSettings: kernelSettings),
+        // The TOML reader: pure Swift, no dependencies; never traps, keeps every key's position.
+        .target(name: "TOML"),
         .target(name: "Train", dependencies: [
             "Tensor", "NN", "Data", "Comm",
             .product(name: "TOMLKit", package: "TOMLKit"),
