@@ -50,6 +50,7 @@ let package = Package(
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DataTests", dependencies: ["Data", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TOMLTests", dependencies: ["TOML"]),
     ],
     swiftLanguageModes: [.v6]
 )
