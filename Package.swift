@@ -51,6 +51,11 @@ let package = Package(
         .testTarget(name: "NNTests", dependencies: ["NN", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DataTests", dependencies: ["Data", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TOMLTests", dependencies: ["TOML"]),
+
+        // Fuzz targets, one executable per reader: built by scripts/fuzz with libFuzzer and
+        // -D FUZZING; in an ordinary build each replays its seed corpus and regression inputs.
+        .target(name: "FuzzSupport", path: "Fuzz/Support"),
+        .executableTarget(name: "FuzzTOML", dependencies: ["TOML", "FuzzSupport"], path: "Fuzz/TOML"),
     ],
     swiftLanguageModes: [.v6]
 )
