@@ -1,8 +1,9 @@
 import TOML
 
 /// The TOML reader's fuzz target: any bytes must give a document or a `TOMLError`, never a trap,
-/// and the answer must keep the reader's promises about positions. A broken promise is a crash,
-/// which libFuzzer reports with the input.
+/// and the answer must keep the reader's promises: positions inside the input, a value after its
+/// key, every key the walk yields found again by its path. A broken promise is a crash, which
+/// libFuzzer reports with the input.
 func readTOML(_ bytes: [UInt8]) {
     let lines = bytes.reduce(1) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
     func check(_ position: TOMLPosition, _ what: @autoclosure () -> String) {
@@ -14,6 +15,8 @@ func readTOML(_ bytes: [UInt8]) {
         let document = try TOMLDocument(parsing: bytes)
         for item in document.root.walk() {
             check(item.keyPosition, "key \(item.dottedKey)")
+            precondition(document.root.entry(at: item.path)?.keyPosition == item.keyPosition,
+                         "walk and lookup disagree on \(item.dottedKey)")
             check(item.node.position, "value of \(item.dottedKey)")
             switch item.node.value {
             case .string, .integer, .float, .boolean:
@@ -24,7 +27,7 @@ func readTOML(_ bytes: [UInt8]) {
         }
     } catch {
         check(error.position, "error '\(error.message)'")
-        precondition(!error.message.isEmpty, "error without a message")
+        precondition(!error.message.isEmpty && error.description.hasSuffix(error.message), "error without a message")
     }
 }
 

@@ -85,14 +85,15 @@ struct Scanner {
         }
     }
 
-    /// `scalar` named for a message: `'x'` for a visible character, words for blanks and the end,
-    /// `U+XXXX` for other control characters.
+    /// `scalar` named for a message: `'x'` for a visible character (`"'"` for the quote itself),
+    /// words for blanks and the end, `U+XXXX` for other control characters.
     static func describe(_ scalar: Unicode.Scalar?) -> String {
         guard let scalar else { return "the end of the file" }
         switch scalar {
         case "\n": return newlineText
         case " ": return "a space"
         case "\t": return "a tab"
+        case "'": return "\"'\""
         case _ where scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value):
             return "U+" + hex(scalar.value, digits: 4)
         default: return "'\(scalar)'"

@@ -73,6 +73,7 @@ final class InvalidDocumentTests: XCTestCase {
             ("a = # no value", "1:5: expected a value for the key a, found '#'"),
             ("a = 1 b = 2", "1:7: expected a newline or a comment after the value of a, found 'b'"),
             ("[t]\nx = 1 2", "2:7: expected a newline or a comment after the value of t.x, found '2'"),
+            ("a = 1 'x'", "1:7: expected a newline or a comment after the value of a, found \"'\""),
             ("# comment \u{0}", "1:11: control character U+0000 is not allowed in a comment"),
             ("a = 1 # \u{7F}", "1:9: control character U+007F is not allowed in a comment"),
         ])
