@@ -1,4 +1,4 @@
-/// How keys are written back in messages and walks: `model.layers`, `servers."eu west"`.
+// How keys are written back in messages and walks: `model.layers`, `servers."eu west"`.
 
 /// Whether `scalar` may appear in a bare key: ASCII letters, digits, `_` and `-`.
 func isBareKeyScalar(_ scalar: Unicode.Scalar) -> Bool {

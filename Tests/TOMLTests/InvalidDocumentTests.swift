@@ -36,6 +36,21 @@ final class InvalidDocumentTests: XCTestCase {
         ])
     }
 
+    /// These make TOMLKit 0.6.0 abort too: a `}` where an array element is expected, and a date
+    /// followed by a space, a digit and the end of the value.
+    func testValuesThatAbortTOMLKit() {
+        check([
+            ("a = [}]", "1:6: expected a value or ']' in the array, found '}'"),
+            ("a = [ }", "1:7: expected a value or ']' in the array, found '}'"),
+            ("a = [1,}]", "1:8: expected a value or ']' in the array, found '}'"),
+            ("a = [{}, }]", "1:10: expected a value or ']' in the array, found '}'"),
+            ("a = [\n}]", "2:1: expected a value or ']' in the array, found '}'"),
+            ("a = [1, # comment\n}]", "2:1: expected a value or ']' in the array, found '}'"),
+            ("layers = [\n  { type = \"relu\" },\n  },\n]", "3:3: expected a value or ']' in the array, found '}'"),
+            ("a = 1979-05-27 0#", "1:5: dates and times are not supported (1979-05-27)"),
+        ])
+    }
+
     func testBrokenHeaders() {
         check([
             ("[model", "1:7: expected ']' to close the table header [model"),
