@@ -41,6 +41,8 @@ let package = Package(
         .target(name: "Host", dependencies: ["Tensor", .product(name: "Crypto", package: "swift-crypto")]),
         // One phase recorder: the timeline, the phase times and what the watchdog sees.
         .target(name: "Trace", dependencies: ["Comm"]),
+        // The TOML reader: pure Swift, no dependencies; never traps, keeps every key's position.
+        .target(name: "TOML"),
         // Configs: TOML, the schema of every key, one typed section per component.
         .target(name: "RunConfig", dependencies: [
             "Tensor", "NN", "Comm", .product(name: "TOMLKit", package: "TOMLKit"),
@@ -79,6 +81,12 @@ let package = Package(
         .testTarget(name: "TrainTests", dependencies: ["Train", "TestSupport"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Bench", "Train", "GradSync", "Host", "NN", "TestSupport"]),
         .testTarget(name: "lockstepTests", dependencies: ["TestSupport"]),
+        .testTarget(name: "TOMLTests", dependencies: ["TOML"]),
+
+        // Fuzz targets, one executable per reader: built by scripts/fuzz with libFuzzer and
+        // -D FUZZING; in an ordinary build each replays its seed corpus and regression inputs.
+        .target(name: "FuzzSupport", path: "Fuzz/Support"),
+        .executableTarget(name: "FuzzTOML", dependencies: ["TOML", "FuzzSupport"], path: "Fuzz/TOML"),
     ],
     swiftLanguageModes: [.v6]
 )
