@@ -71,6 +71,22 @@ final class ElementwiseTests: XCTestCase {
         }
     }
 
+    func testAddBiasAndResidualOnWindows() {
+        var rng = SeededGenerator(seed: 42)
+        let t = randomTensor([4 * 7], &rng), residual = randomTensor([3 * 5], &rng), bias = randomTensor([4], &rng)
+        let m = Matrix(t, start: 7, rows: 3, cols: 4, ld: 7), res = Matrix(residual, start: 0, rows: 3, cols: 4, ld: 5)
+        let before = t.toArray()
+        addBiasAndResidual(m, bias: bias, residual: res)
+        for i in 0..<t.count {
+            let r = i / 7 - 1, c = i % 7
+            if r >= 0 && c < 4 {
+                XCTAssertEqual(t[i], before[i] + (bias[c] + residual[r * 5 + c]))
+            } else {
+                XCTAssertEqual(t[i], before[i], "element \(i) is outside the window")
+            }
+        }
+    }
+
     func testReluAndItsBackward() {
         let x = Tensor(shape: [6], values: [-1, 0, 2, -0.5, 3, 7])
         let y = Tensor(zeros: [6])
