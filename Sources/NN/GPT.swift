@@ -103,12 +103,20 @@ public final class GPT {
         precondition(batch > 0 && batch <= maxBatch, "GPT.\(caller): batch \(batch) outside 1...\(maxBatch)")
     }
 
+    /// Checks here, where release builds keep preconditions (the Tensor kernels drop theirs),
+    /// that the first `count` ids are tokens: an id out of range would read outside wte.
+    private func checkIds(_ ids: UnsafeMutableBufferPointer<Int32>, count: Int, _ what: String) {
+        let vocab = Int32(config.vocab)
+        precondition(ids[0..<count].allSatisfy { $0 >= 0 && $0 < vocab }, "GPT: \(what) outside 0..<\(vocab)")
+    }
+
     private func stream(_ i: Int, rows: Int) -> Matrix { Matrix(residuals[i], rows: rows, cols: config.embed) }
 
     /// Runs the first `batch` sequences of `tokens` through the model into `logits`.
     public func forward(batch: Int) {
         checkBatch(batch, "forward")
         let n = batch * config.context
+        checkIds(tokens, count: n, "a token")
         embeddingForward(tokens: UnsafeBufferPointer(tokens), tokenTable: tokenTable, positionTable: positionTable,
                          sequences: batch, context: config.context, into: residuals[0])   // (n, C)
         for (i, block) in blocks.enumerated() {
@@ -126,6 +134,7 @@ public final class GPT {
     public func lossAndGradient(batch: Int, gradientScale: Float) -> Double {
         checkBatch(batch, "lossAndGradient")
         let n = batch * config.context
+        checkIds(targets, count: n, "a target")
         return softmaxCrossEntropy(logits: Matrix(logits, rows: n, cols: config.vocab), labels: UnsafeBufferPointer(targets),
                                    gradient: Matrix(logitsGradient, rows: n, cols: config.vocab), gradientScale: gradientScale)
     }
@@ -133,6 +142,7 @@ public final class GPT {
     /// The summed cross-entropy of the first `batch` sequences, without a gradient (for evaluation).
     public func loss(batch: Int) -> Double {
         checkBatch(batch, "loss")
+        checkIds(targets, count: batch * config.context, "a target")
         return softmaxCrossEntropy(logits: Matrix(logits, rows: batch * config.context, cols: config.vocab),
                                    labels: UnsafeBufferPointer(targets), gradient: nil, gradientScale: 0)
     }

@@ -149,10 +149,13 @@ private func causalSoftmax(_ scores: Matrix, firstRow: Int) {
         var lanes = SIMD8<Float>(repeating: -.infinity)
         var j = 0
         while j + 8 <= n {
-            lanes = pointwiseMax(lanes, row.lanes(at: j))
+            // A select rather than pointwiseMax and max(), which stay calls.
+            let v = row.lanes(at: j)
+            lanes.replace(with: v, where: v .> lanes)
             j += 8
         }
-        var m = lanes.max()
+        var m = lanes[0]
+        for k in 1..<8 { m = max(m, lanes[k]) }
         while j < n {
             m = max(m, row[j])
             j += 1
