@@ -131,8 +131,6 @@ public final class Conv2d: Layer {
             }
         }
         // The weight gradient is final only after the last group: report every block now.
-        for rows in observer.rowBlocks(ofParameter: weightIndex) {
-            observer.gradientReady(parameter: weightIndex, rows: rows)
-        }
+        observer.reportWhole(parameter: weightIndex)
     }
 }

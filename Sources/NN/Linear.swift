@@ -12,8 +12,7 @@ public final class Linear: Layer {
     /// Whether a ReLU is applied to the output in the same pass.
     public let relu: Bool
 
-    private var weight: Tensor!, bias: Tensor!, weightGrad: Tensor!, biasGrad: Tensor!
-    private var weightIndex = 0
+    private var weight: LinearWeight!, bias: Tensor!, biasGrad: Tensor!
 
     public init(name: String, inFeatures: Int, outFeatures: Int, relu: Bool) {
         self.name = name
@@ -28,18 +27,15 @@ public final class Linear: Layer {
     }
 
     public func bind(_ store: ParameterStore, first: Int) {
-        weightIndex = first
-        weight = store.value(first)
+        weight = LinearWeight(store, index: first)
         bias = store.value(first + 1)
-        weightGrad = store.gradient(first)
         biasGrad = store.gradient(first + 1)
     }
 
     public func forward(_ x: Tensor, into y: Tensor, batch: Int) {
         // x: (B, in), W: (out, in) -> y: (B, out)
         let out = Matrix(y, rows: batch, cols: outFeatures)
-        gemm(Matrix(x, rows: batch, cols: inFeatures), .none, Matrix(weight, rows: outFeatures, cols: inFeatures), .transposed,
-             into: out)
+        weight.forward(Matrix(x, rows: batch, cols: inFeatures), into: out)
         addBiasRows(out, bias: bias, relu: relu)
     }
 
@@ -48,22 +44,16 @@ public final class Linear: Layer {
         if relu { reluBackward(dy, output: y, into: dy, count: batch * outFeatures) }
         let g = Matrix(dy, rows: batch, cols: outFeatures)          // dy: (B, out)
         let input = Matrix(x, rows: batch, cols: inFeatures)         // x: (B, in)
-        let dW = Matrix(weightGrad, rows: outFeatures, cols: inFeatures)
         // The bias gradient first: it shares a bucket with the weight's last rows, which would
         // otherwise wait for the whole weight gradient before that bucket could be summed.
         accumulateColumnSums(g, into: Matrix(biasGrad, rows: 1, cols: outFeatures))
-        observer.gradientReady(parameter: weightIndex + 1, rows: 0..<outFeatures)
+        observer.reportWhole(parameter: weight.index + 1)
         // Then the weight gradient, block by block, so that each block's sum overlaps the next
         // block and dx below.
-        for rows in observer.rowBlocks(ofParameter: weightIndex) {
-            // dW[rows, :] += dy[:, rows]ᵀ · x
-            gemm(g.columns(rows), .transposed, input, .none, into: dW.rows(rows), beta: 1)
-            observer.gradientReady(parameter: weightIndex, rows: rows)
-        }
+        weight.accumulateGradient(outputGradient: g, input: input, observer: observer)
         if let dx {
             // dx = dy · W: (B, out)·(out, in)
-            gemm(g, .none, Matrix(weight, rows: outFeatures, cols: inFeatures), .none,
-                 into: Matrix(dx, rows: batch, cols: inFeatures))
+            weight.inputGradient(g, into: Matrix(dx, rows: batch, cols: inFeatures))
         }
     }
 }

@@ -65,28 +65,64 @@ public final class SGD: Optimizer {
     }
 }
 
-/// Adam with decoupled weight decay, as `torch.optim.AdamW`.
+/// The parameters AdamW's weight decay applies to.
+public enum WeightDecayScope: Sendable {
+    /// Every parameter, as one torch parameter group.
+    case all
+    /// Parameters of two or more dimensions only: weights and embeddings decay, biases and
+    /// LayerNorm parameters do not, as nanoGPT's two groups (`p.dim() >= 2`).
+    case matrices
+}
+
+/// Adam with decoupled weight decay, as `torch.optim.AdamW`, over every parameter or, with
+/// `decayScope: .matrices`, with the decay confined to the parameters of two or more dimensions.
 public final class AdamW: Optimizer {
     public let beta1: Double, beta2: Double, epsilon: Float, weightDecay: Float
+    public let decayScope: WeightDecayScope
     public var steps = 0
     private let store: ParameterStore
     private let firstMoment: Tensor, secondMoment: Tensor
     private var views: UpdateViews
+    /// The elements of `updateRange` (counted from its start) that take no weight decay.
+    private var undecayed: [Range<Int>]
 
-    public init(_ store: ParameterStore, beta1: Double, beta2: Double, epsilon: Float, weightDecay: Float) {
+    public init(_ store: ParameterStore, beta1: Double, beta2: Double, epsilon: Float, weightDecay: Float,
+                decayScope: WeightDecayScope = .all) {
         self.store = store
         self.beta1 = beta1
         self.beta2 = beta2
         self.epsilon = epsilon
         self.weightDecay = weightDecay
+        self.decayScope = decayScope
         firstMoment = store.makeStateBuffer()
         secondMoment = store.makeStateBuffer()
         updateRange = 0..<store.totalCount
         views = UpdateViews(store, state: [firstMoment, secondMoment], range: updateRange)
+        undecayed = Self.undecayedRanges(store, decayScope, updateRange)
     }
 
     public var updateRange: Range<Int> {
-        didSet { views = UpdateViews(store, state: [firstMoment, secondMoment], range: updateRange) }
+        didSet {
+            views = UpdateViews(store, state: [firstMoment, secondMoment], range: updateRange)
+            undecayed = Self.undecayedRanges(store, decayScope, updateRange)
+        }
+    }
+
+    /// The 1-D slices' elements within `range`, relative to its start, adjacent ones merged.
+    private static func undecayedRanges(_ store: ParameterStore, _ scope: WeightDecayScope, _ range: Range<Int>) -> [Range<Int>] {
+        guard case .matrices = scope else { return [] }
+        var ranges: [Range<Int>] = []
+        for slice in store.slices where slice.shape.count < 2 {
+            let low = max(slice.offset, range.lowerBound), high = min(slice.range.upperBound, range.upperBound)
+            guard low < high else { continue }
+            let local = (low - range.lowerBound)..<(high - range.lowerBound)
+            if let last = ranges.last, last.upperBound == local.lowerBound {
+                ranges[ranges.count - 1] = last.lowerBound..<local.upperBound
+            } else {
+                ranges.append(local)
+            }
+        }
+        return ranges
     }
 
     public var state: [(name: String, buffer: Tensor)] { [("exp_avg", firstMoment), ("exp_avg_sq", secondMoment)] }
@@ -95,6 +131,6 @@ public final class AdamW: Optimizer {
         steps += 1
         adamWUpdate(params: views.values, grads: views.gradients, firstMoment: views.state[0], secondMoment: views.state[1],
                     step: steps, lr: lr, beta1: beta1, beta2: beta2, epsilon: epsilon, weightDecay: weightDecay,
-                    gradScale: gradScale)
+                    gradScale: gradScale, undecayed: undecayed)
     }
 }

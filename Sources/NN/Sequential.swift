@@ -26,8 +26,6 @@ public final class Sequential {
     private let activationGradients: [Tensor?]
     /// The class labels of the batch in `input`: (maxBatch). The data pipeline writes them.
     public let labels: UnsafeMutableBufferPointer<Int32>
-    /// The predicted class of each sample, for `evaluate`: (maxBatch).
-    private let predictions: UnsafeMutableBufferPointer<Int>
 
     /// Builds the model, its flat buffers from `memory`.
     /// - Throws: `ModelSpecError` when the layer shapes do not chain; what `memory` throws.
@@ -114,14 +112,9 @@ public final class Sequential {
         self.activationGradients = activationGradients
         labels = .allocate(capacity: maxBatch)
         labels.initialize(repeating: 0)
-        predictions = .allocate(capacity: maxBatch)
-        predictions.initialize(repeating: 0)
     }
 
-    deinit {
-        labels.deallocate()
-        predictions.deallocate()
-    }
+    deinit { labels.deallocate() }
 
     /// Per-sample input shape, e.g. [1, 28, 28].
     public var inputShape: [Int] { spec.inputShape }
@@ -178,9 +171,6 @@ extension Sequential: TrainableModel {
     public func evaluate(batch: Int) -> (loss: Double, correct: Int) {
         forward(batch: batch)
         let loss = CrossEntropy.loss(self, labels: UnsafeBufferPointer(labels), batch: batch)
-        argmaxRows(Matrix(logits, rows: batch, cols: classes), into: predictions)
-        var correct = 0
-        for i in 0..<batch where predictions[i] == Int(labels[i]) { correct += 1 }
-        return (loss, correct)
+        return (loss, countArgmaxMatches(Matrix(logits, rows: batch, cols: classes), labels: UnsafeBufferPointer(labels)))
     }
 }

@@ -17,6 +17,18 @@ public func addBiasRows(_ m: Matrix, bias: Tensor, relu: Bool) {
     }
 }
 
+/// `m[r, j] += bias[j] + residual[r, j]`: the epilogue of a linear layer whose output joins a
+/// residual stream (a transformer block's projections), fused so that each is read once.
+public func addBiasAndResidual(_ m: Matrix, bias: Tensor, residual: Matrix) {
+    precondition(bias.count == m.cols && residual.rows == m.rows && residual.cols == m.cols,
+                 "addBiasAndResidual: m \(m.rows)x\(m.cols), bias \(bias.count), residual \(residual.rows)x\(residual.cols)")
+    let b = bias.pointer
+    for r in 0..<m.rows {
+        let row = m.pointer + r * m.ld, res = residual.pointer + r * residual.ld
+        for j in 0..<m.cols { row[j] += b[j] + res[j] }
+    }
+}
+
 /// `dx[i] = y[i] > 0 ? dy[i] : 0` for the first `count` elements: ReLU's backward, read from
 /// the ReLU's output so that no mask is stored. `dx` may be `dy` itself.
 public func reluBackward(_ dy: Tensor, output y: Tensor, into dx: Tensor, count: Int) {

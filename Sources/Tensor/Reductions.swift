@@ -8,6 +8,29 @@ public func sum(_ x: Tensor) -> Double {
     return acc
 }
 
+/// Σ x[i]² over `range` of `x`, accumulated in Double: a gradient's squared L2 norm, for
+/// clipping by the global norm (the sum over every parameter, and over ranks, is the caller's).
+// Never inlined: callers in other modules would get it compiled without AVX2.
+@inline(never)
+public func sumOfSquares(_ x: Tensor, range: Range<Int>) -> Double {
+    precondition(range.lowerBound >= 0 && range.upperBound <= x.count, "sumOfSquares: \(range) outside 0..<\(x.count)")
+    let p = x.pointer + range.lowerBound, n = range.count
+    // Eight Double lanes (two AVX2 registers), each Float squared exactly in Double.
+    var lanes = SIMD8<Double>(repeating: 0)
+    var j = 0
+    while j + 8 <= n {
+        let v = SIMD8<Double>(p.lanes(at: j))
+        lanes += v * v
+        j += 8
+    }
+    var total = lanes.sum()
+    while j < n {
+        total += Double(p[j]) * Double(p[j])
+        j += 1
+    }
+    return total
+}
+
 /// The largest |x[i]|, or 0 for an empty buffer. NaN propagates.
 // Never inlined: callers in other modules would get it compiled without AVX2.
 @inline(never)
@@ -36,9 +59,10 @@ public func firstNonFinite(_ x: UnsafeBufferPointer<Float>) -> Int? {
     return x.firstIndex { !$0.isFinite }
 }
 
-/// For each row of `m`, the column of its largest value (the first on ties).
-public func argmaxRows(_ m: Matrix, into result: UnsafeMutableBufferPointer<Int>) {
-    precondition(result.count >= m.rows, "argmaxRows: room for \(result.count) of \(m.rows) rows")
+/// How many rows of `m` have their largest value (the first on ties) in the column `labels` names.
+public func countArgmaxMatches(_ m: Matrix, labels: UnsafeBufferPointer<Int32>) -> Int {
+    precondition(labels.count >= m.rows, "countArgmaxMatches: \(labels.count) labels for \(m.rows) rows")
+    var matches = 0
     for r in 0..<m.rows {
         let row = m.pointer + r * m.ld
         var best = 0
@@ -47,6 +71,17 @@ public func argmaxRows(_ m: Matrix, into result: UnsafeMutableBufferPointer<Int>
             best = j
             bestValue = row[j]
         }
-        result[r] = best
+        if best == Int(labels[r]) { matches += 1 }
     }
+    return matches
+}
+
+extension UnsafeMutablePointer where Pointee == Float {
+    /// Elements j..<j+8 as one vector, for the row reductions that run eight lanes wide.
+    @inline(__always)
+    func lanes(at j: Int) -> SIMD8<Float> { UnsafeRawPointer(self + j).loadUnaligned(as: SIMD8<Float>.self) }
+
+    /// Stores `v` into elements j..<j+8.
+    @inline(__always)
+    func setLanes(_ v: SIMD8<Float>, at j: Int) { UnsafeMutableRawPointer(self + j).storeBytes(of: v, as: SIMD8<Float>.self) }
 }

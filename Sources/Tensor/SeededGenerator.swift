@@ -1,3 +1,5 @@
+import Foundation
+
 /// A small, fast, seeded generator (xoshiro256**, seeded through SplitMix64), for
 /// initialisation and synthetic data.
 public struct SeededGenerator: RandomNumberGenerator, Sendable, Equatable {
@@ -31,6 +33,21 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable, Equatable {
     public mutating func uniform(_ low: Float, _ high: Float) -> Float {
         let u = Float(next() >> 40) * (1 / Float(1 << 24))
         return low + (high - low) * u
+    }
+
+    /// Fills `buffer` with draws from the normal distribution N(mean, std²), by Box–Muller in
+    /// Double: each pair of uniforms u1 in (0, 1] and u2 in [0, 1) from the top 53 bits of two
+    /// outputs gives √(-2·ln u1)·cos(2π·u2) and the same times sin(2π·u2), in order.
+    public mutating func fillNormal(_ buffer: UnsafeMutableBufferPointer<Float>, mean: Float, std: Float) {
+        func unit53() -> Double { Double(next() >> 11) * 0x1p-53 }
+        var i = 0
+        while i < buffer.count {
+            let radius = (-2 * log(1 - unit53())).squareRoot()
+            let angle = 2 * Double.pi * unit53()
+            buffer[i] = mean + std * Float(radius * cos(angle))
+            if i + 1 < buffer.count { buffer[i + 1] = mean + std * Float(radius * sin(angle)) }
+            i += 2
+        }
     }
 
     public static func == (a: SeededGenerator, b: SeededGenerator) -> Bool {

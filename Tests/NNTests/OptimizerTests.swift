@@ -68,3 +68,42 @@ final class OptimizerTests: XCTestCase {
         assertClose(s.values.toArray().map(Double.init), expected, rtol: 1e-6, atol: 1e-7, "plain SGD")
     }
 }
+
+/// AdamW with weight decay on the parameters of two or more dimensions only, over the whole
+/// store and over shards that cut slices, against the update computed element by element.
+final class AdamWDecayScopeTests: XCTestCase {
+    func testDecayOnlyOnMatricesInEveryShard() {
+        let shapes: [(name: String, shape: [Int])] = [("w", [3, 4]), ("b", [3]), ("ln.weight", [2]), ("v", [2, 2]), ("c", [5])]
+        let total = 12 + 3 + 2 + 4 + 5
+        let decayed = Set(Array(0..<12) + Array(17..<21))
+        let p0 = Formula.symmetric(seed: 500, count: total, scale: 1), g = Formula.symmetric(seed: 501, count: total, scale: 1)
+        let lr: Float = 0.1, wd: Float = 0.5
+        // One step of AdamW from zero moments is p·(1 - lr·wd) - lr·g/(|g| + ε) (bias corrections cancel).
+        func expected(_ i: Int) -> Double {
+            let decay = decayed.contains(i) ? 1 - Double(lr * wd) : 1
+            return Double(p0[i]) * decay - Double(lr) * Double(g[i]) / (abs(Double(g[i])) + 1e-8)
+        }
+        for shard in [0..<total, 0..<13, 13..<19, 19..<total, 5..<6] {
+            let store = ParameterStore(named: shapes)
+            store.values.assign(p0)
+            store.gradients.assign(g)
+            let adam = AdamW(store, beta1: 0.9, beta2: 0.99, epsilon: 1e-8, weightDecay: wd, decayScope: .matrices)
+            adam.updateRange = shard
+            adam.step(lr: lr, gradScale: 1)
+            for i in 0..<total {
+                let want = shard.contains(i) ? expected(i) : Double(p0[i])
+                XCTAssertEqual(Double(store.values[i]), want, accuracy: 1e-6, "element \(i) with shard \(shard)")
+            }
+        }
+        // The default decays everything, as before.
+        let store = ParameterStore(named: shapes)
+        store.values.assign(p0)
+        store.gradients.assign(g)
+        let adam = AdamW(store, beta1: 0.9, beta2: 0.99, epsilon: 1e-8, weightDecay: wd)
+        adam.step(lr: lr, gradScale: 1)
+        for i in 0..<total {
+            let want = Double(p0[i]) * (1 - Double(lr * wd)) - Double(lr) * Double(g[i]) / (abs(Double(g[i])) + 1e-8)
+            XCTAssertEqual(Double(store.values[i]), want, accuracy: 1e-6, "element \(i) decays by default")
+        }
+    }
+}

@@ -45,10 +45,10 @@ final class ElementwiseTests: XCTestCase {
         let m = Matrix(Tensor(shape: [12], values: [1, 3, 3, 0,
                                                     -2, -1, -1, 9,
                                                     5, 4, 5, 9]), start: 0, rows: 3, cols: 3, ld: 4)
-        let result = UnsafeMutableBufferPointer<Int>.allocate(capacity: 3)
-        defer { result.deallocate() }
-        argmaxRows(m, into: result)
-        XCTAssertEqual(Array(result), [1, 1, 0], "the first of equal maxima; column 3 is outside the window")
+        // The row maxima are at columns 1, 1 and 0: the first of equal maxima; column 3 is outside the window.
+        for (labels, matches) in [([1, 1, 0], 3), ([2, 2, 2], 0), ([1, 3, 0], 2), ([0, 1, 2], 1)] as [([Int32], Int)] {
+            XCTAssertEqual(labels.withUnsafeBufferPointer { countArgmaxMatches(m, labels: $0) }, matches, "labels \(labels)")
+        }
     }
 
     func testAddBiasRowsOnAWindow() {
@@ -67,6 +67,22 @@ final class ElementwiseTests: XCTestCase {
                 } else {
                     XCTAssertEqual(t[i], before[i], "element \(i) is outside the window")
                 }
+            }
+        }
+    }
+
+    func testAddBiasAndResidualOnWindows() {
+        var rng = SeededGenerator(seed: 42)
+        let t = randomTensor([4 * 7], &rng), residual = randomTensor([3 * 5], &rng), bias = randomTensor([4], &rng)
+        let m = Matrix(t, start: 7, rows: 3, cols: 4, ld: 7), res = Matrix(residual, start: 0, rows: 3, cols: 4, ld: 5)
+        let before = t.toArray()
+        addBiasAndResidual(m, bias: bias, residual: res)
+        for i in 0..<t.count {
+            let r = i / 7 - 1, c = i % 7
+            if r >= 0 && c < 4 {
+                XCTAssertEqual(t[i], before[i] + (bias[c] + residual[r * 5 + c]))
+            } else {
+                XCTAssertEqual(t[i], before[i], "element \(i) is outside the window")
             }
         }
     }

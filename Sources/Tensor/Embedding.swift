@@ -1,0 +1,45 @@
+/// Token and position embeddings, as nanoGPT's `wte(idx) + wpe(arange(T))`.
+
+/// `x[b, t, :] = wte[tokens[b·T + t], :] + wpe[t, :]` for the first `sequences` sequences.
+///
+/// - Parameters:
+///   - tokens: (sequences, T) token ids, each in `0..<wte.rows`.
+///   - tokenTable: wte, (V, C).
+///   - positionTable: wpe, (T_max, C) with T ≤ T_max; the first T rows are used.
+///   - x: receives (sequences, T, C).
+public func embeddingForward(tokens: UnsafeBufferPointer<Int32>, tokenTable wte: Matrix, positionTable wpe: Matrix,
+                             sequences: Int, context: Int, into x: Tensor) {
+    let c = wte.cols, n = sequences * context
+    precondition(wpe.cols == c && context <= wpe.rows && tokens.count >= n && x.count >= n * c,
+                 "embeddingForward: wte \(wte.rows)x\(c), wpe \(wpe.rows)x\(wpe.cols), \(tokens.count) tokens, x \(x.count), \(sequences)x\(context)")
+    for row in 0..<n {
+        let token = Int(tokens[row])
+        precondition(token >= 0 && token < wte.rows, "embeddingForward: token \(token) outside 0..<\(wte.rows)")
+        let e = wte.pointer + token * wte.ld, p = wpe.pointer + (row % context) * wpe.ld, out = x.pointer + row * c
+        for j in 0..<c { out[j] = e[j] + p[j] }
+    }
+}
+
+/// The embeddings' backward: `wteGradient[tokens[b·T + t], :] += dx[b, t, :]` and
+/// `wpeGradient[t, :] += dx[b, t, :]`, for the first `sequences` sequences.
+///
+/// - Parameters:
+///   - dx: (sequences, T, C).
+///   - tokenGradient: (V, C), accumulated into.
+///   - positionGradient: (T_max, C), accumulated into.
+public func embeddingBackward(_ dx: Tensor, tokens: UnsafeBufferPointer<Int32>, sequences: Int, context: Int,
+                              tokenGradient dwte: Matrix, positionGradient dwpe: Matrix) {
+    let c = dwte.cols, n = sequences * context
+    precondition(dwpe.cols == c && context <= dwpe.rows && tokens.count >= n && dx.count >= n * c,
+                 "embeddingBackward: wte \(dwte.rows)x\(c), wpe \(dwpe.rows)x\(dwpe.cols), \(tokens.count) tokens, dx \(dx.count)")
+    for row in 0..<n {
+        let token = Int(tokens[row])
+        precondition(token >= 0 && token < dwte.rows, "embeddingBackward: token \(token) outside 0..<\(dwte.rows)")
+        let g = dx.pointer + row * c
+        let e = dwte.pointer + token * dwte.ld, p = dwpe.pointer + (row % context) * dwpe.ld
+        for j in 0..<c {
+            e[j] += g[j]
+            p[j] += g[j]
+        }
+    }
+}
