@@ -73,7 +73,7 @@ let package = Package(
         .testTarget(name: "TensorTests", dependencies: ["Tensor", "TestSupport"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "DataTests", dependencies: ["Data", "TestSupport"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "RunConfigTests", dependencies: ["RunConfig", "TestSupport"]),
+        .testTarget(name: "RunConfigTests", dependencies: ["RunConfig", "NN", "TestSupport"]),
         .testTarget(name: "GradSyncTests", dependencies: ["GradSync", "NN", "TestSupport"]),
         .testTarget(name: "CheckpointTests", dependencies: [
             "Checkpoint", "Host", "TestSupport", .product(name: "Crypto", package: "swift-crypto"),

@@ -73,7 +73,7 @@ public enum StepBenchmark {
         let rows = trace.calls.enumerated().map { i, call in
             GEMMRow(shape: call.shape, ms: Statistics.median(callTimes[i]), gflops: call.flops / (Statistics.median(callTimes[i]) / 1000) / 1e9)
         }
-        return Result(model: settings.model.name, batch: settings.train.batch, stepMsMedian: step,
+        return Result(model: settings.modelName, batch: settings.train.batch, stepMsMedian: step,
                       stepMsMin: stepMedians.min() ?? 0, stepMsMax: stepMedians.max() ?? 0, gemmFloorMs: floor,
                       ratio: step / floor, samplesPerS: Double(settings.train.batch) / (step / 1000),
                       peakRssMb: ResourceUsage.peakResidentMB, openblas: BLASThreads.configuration, gemms: rows)

@@ -63,7 +63,8 @@ public struct TokenCorpus: Sendable {
     /// Throws unless `split` holds one window; `which` names the split before "N tokens".
     private static func check(_ split: TokenSplit, context: Int, _ which: String = "") throws(DataError) {
         guard split.count > context else {
-            throw DataError("\(split.source): \(which)\(split.count) tokens, fewer than one window of context \(context) + 1 = \(context + 1)")
+            throw DataError("\(split.source): \(which)\(split.count) tokens, fewer than one window of context \(context) + 1 = \(context + 1)",
+                            isShorterThanAWindow: true)
         }
     }
 

@@ -5,6 +5,8 @@ import Tensor
 extension GPT: TrainableModel {
     public var predictionsPerExample: Int { config.context }
 
+    public var modelFlopsPerExample: Double { Double(config.modelFlopsPerToken) * Double(config.context) }
+
     public func forward(batch: Int, gradientScale: Float) -> Double {
         forward(batch: batch)
         return lossAndGradient(batch: batch, gradientScale: gradientScale)

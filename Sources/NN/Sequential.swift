@@ -163,6 +163,19 @@ public final class Sequential {
 extension Sequential: TrainableModel {
     public var predictionsPerExample: Int { 1 }
 
+    public var modelFlopsPerExample: Double {
+        var multiplyAdds = 0
+        for layer in described {
+            switch layer.spec {
+            case let .linear(inFeatures, outFeatures): multiplyAdds += inFeatures * outFeatures
+            case let .conv2d(inChannels, outChannels, kernel, _, _):
+                multiplyAdds += outChannels * inChannels * kernel * kernel * layer.outputShape[1] * layer.outputShape[2]
+            case .maxPool2d, .relu, .flatten: break
+            }
+        }
+        return 6 * Double(multiplyAdds)
+    }
+
     public func forward(batch: Int, gradientScale: Float) -> Double {
         forward(batch: batch)
         return CrossEntropy.lossAndGradient(self, labels: UnsafeBufferPointer(labels), batch: batch, gradientScale: gradientScale)

@@ -12,6 +12,10 @@ public protocol TrainableModel: AnyObject {
     /// The predictions each example makes, each with a term of the loss: 1 for a classifier,
     /// the context length for a language model.
     var predictionsPerExample: Int { get }
+    /// The model FLOPs of one example's forward and backward pass, as model FLOPs utilisation
+    /// counts them: 6 per multiply-add of a weight (2 forward, 4 backward), and the attention's
+    /// products over the whole T × T square for a GPT; biases, norms and activations are not counted.
+    var modelFlopsPerExample: Double { get }
     /// Fills every parameter as the model's reference initialises it, from a generator seeded
     /// with `seed`.
     func initialize(seed: UInt64)

@@ -169,6 +169,10 @@ public struct Config: Equatable, Sendable {
             typed = .tables(try tables.enumerated().map { (i, t) throws(ConfigError) in
                 try validateLayer(t, at: "\(at)[\(i + 1)]")
             })
+        case let (.layers, .int(count)):
+            // A GPT's number of blocks.
+            guard count >= 1 else { throw ConfigError("\(at) must be positive, got \(count)") }
+            typed = value
         default:
             throw ConfigError("\(at) must be \(expected(key.kind)), got \(value.typeName) (\(value))")
         }
@@ -200,7 +204,7 @@ public struct Config: Equatable, Sendable {
         case .bool: "true or false"
         case .string: "a string"
         case .ints: "an array of integers"
-        case .layers: "an array of layer tables"
+        case .layers: "an array of layer tables (or, for a GPT, a number of blocks)"
         }
     }
 

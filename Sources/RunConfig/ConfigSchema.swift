@@ -27,15 +27,30 @@ struct ConfigKey: Sendable {
 
 enum ConfigSchema {
     static let keys: [ConfigKey] = [
-        // The model: a per-sample input shape and a chain of layers (see LayerTable).
+        // The model. "sequential": a per-sample input shape and a chain of layers (model.layers
+        // as tables, see LayerTable). "gpt": nanoGPT's layout, model.layers blocks of
+        // model.heads heads over width model.embed, model.context tokens of model.vocab ids.
+        ConfigKey("model.type", .string(choices: ["sequential", "gpt"]), .string("sequential")),
         ConfigKey("model.name", .string(choices: []), .string("model")),
-        ConfigKey("model.input", .ints, nil),
+        ConfigKey("model.input", .ints, .ints([])),
         ConfigKey("model.layers", .layers, nil),
+        ConfigKey("model.vocab", .int, .int(256), .positive),
+        ConfigKey("model.context", .int, .int(128), .positive),
+        ConfigKey("model.heads", .int, .int(4), .positive),
+        ConfigKey("model.embed", .int, .int(128), .positive),
 
         // The data. "fashion-mnist" reads IDX files from data.path; "synthetic" makes a seeded
         // learnable dataset of data.train_count + data.test_count images shaped as model.input.
-        ConfigKey("data.dataset", .string(choices: ["fashion-mnist", "synthetic"]), .string("fashion-mnist")),
+        // "text" reads data.path (a file, or a folder of files) as bytes; "tokens" reads
+        // pre-tokenized files (raw uint16, or llm.c's .bin), data.format telling which or "auto".
+        // Validation comes from data.val_path, or else is the last data.val_fraction of the
+        // corpus, in at most data.val_windows windows (0: all of it).
+        ConfigKey("data.dataset", .string(choices: ["fashion-mnist", "synthetic", "text", "tokens"]), .string("fashion-mnist")),
         ConfigKey("data.path", .string(choices: []), .string("/usr/share/datasets/fashion-mnist")),
+        ConfigKey("data.format", .string(choices: ["auto", "uint16", "llmc"]), .string("auto")),
+        ConfigKey("data.val_path", .string(choices: []), .string("")),
+        ConfigKey("data.val_fraction", .double, .double(0.1), .atMost(1)),
+        ConfigKey("data.val_windows", .int, .int(0), .nonNegative),
         ConfigKey("data.train_count", .int, .int(4096), .positive),
         ConfigKey("data.test_count", .int, .int(1024), .positive),
         ConfigKey("data.classes", .int, .int(10), .positive),
@@ -69,6 +84,11 @@ enum ConfigSchema {
         ConfigKey("optimizer.beta1", .double, .double(0.9), .nonNegative),
         ConfigKey("optimizer.beta2", .double, .double(0.999), .nonNegative),
         ConfigKey("optimizer.eps", .double, .double(1e-8), .positive),
+        // AdamW's weight decay on every parameter ("all"), or, as nanoGPT groups them, on the
+        // parameters of two or more dimensions only ("matrices": weights and embeddings).
+        ConfigKey("optimizer.decay", .string(choices: ["all", "matrices"]), .string("all")),
+        // Scale the step's averaged gradient down to this global norm when it is larger (0: never).
+        ConfigKey("optimizer.clip_norm", .double, .double(0), .nonNegative),
         // Each rank updates only its shard of the parameters (ZeRO stage 1): gradients are
         // reduce-scattered, the shard updated, the parameters allgathered.
         ConfigKey("optimizer.sharded", .bool, .bool(false)),

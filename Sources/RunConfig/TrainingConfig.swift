@@ -5,13 +5,6 @@ import Tensor
 /// The typed settings of a run, read from a validated `Config`, with the checks that span
 /// several keys (the model against the data, the optimizer against its options).
 public struct TrainingConfig: Sendable {
-    public struct DataSettings: Sendable, Equatable {
-        public enum Dataset: String, Sendable { case fashionMNIST = "fashion-mnist", synthetic }
-        public var dataset: Dataset
-        public var path: String
-        public var trainCount: Int, testCount: Int, classes: Int, noise: Int, seed: UInt64
-    }
-
     public struct TrainSettings: Sendable, Equatable {
         public var epochs: Int
         /// 0: run `epochs` epochs.
@@ -37,7 +30,8 @@ public struct TrainingConfig: Sendable {
 
     public enum OptimizerSettings: Sendable, Equatable {
         case sgd(momentum: Double, nesterov: Bool, weightDecay: Double)
-        case adamW(beta1: Double, beta2: Double, epsilon: Double, weightDecay: Double)
+        /// `decayMatricesOnly`: weight decay on parameters of two or more dimensions only.
+        case adamW(beta1: Double, beta2: Double, epsilon: Double, weightDecay: Double, decayMatricesOnly: Bool)
 
         /// optimizer.name.
         public var name: String {
@@ -87,11 +81,13 @@ public struct TrainingConfig: Sendable {
     }
 
     public let config: Config
-    public let model: ModelSpec
+    public let model: ModelSettings
     public let data: DataSettings
     public let train: TrainSettings
     public let lr: Double
     public let optimizer: OptimizerSettings
+    /// optimizer.clip_norm: the largest global norm of a step's averaged gradient; 0: no clipping.
+    public let clipNorm: Double
     /// Whether each rank updates only its shard of the parameters (optimizer.sharded).
     public let shardedOptimizer: Bool
     public let schedule: LRScheduleSettings
@@ -111,10 +107,7 @@ public struct TrainingConfig: Sendable {
     public init(_ c: Config) throws(ConfigError) {
         config = c
         let at = c.source
-        data = DataSettings(
-            dataset: c.string("data.dataset") == "synthetic" ? .synthetic : .fashionMNIST, path: c.string("data.path"),
-            trainCount: c.int("data.train_count"), testCount: c.int("data.test_count"), classes: c.int("data.classes"),
-            noise: c.int("data.noise"), seed: UInt64(c.int("data.seed")))
+        data = DataSettings(c)
         train = TrainSettings(
             epochs: c.int("train.epochs"), steps: c.int("train.steps"), batch: c.int("train.batch"),
             seed: UInt64(c.int("train.seed")), accumulate: c.int("train.accumulate"), shuffle: c.bool("train.shuffle"),
@@ -126,7 +119,8 @@ public struct TrainingConfig: Sendable {
         switch c.string("optimizer.name") {
         case "adamw":
             optimizer = .adamW(beta1: c.double("optimizer.beta1"), beta2: c.double("optimizer.beta2"),
-                               epsilon: c.double("optimizer.eps"), weightDecay: c.double("optimizer.weight_decay"))
+                               epsilon: c.double("optimizer.eps"), weightDecay: c.double("optimizer.weight_decay"),
+                               decayMatricesOnly: c.string("optimizer.decay") == "matrices")
         default:
             let momentum = c.double("optimizer.momentum")
             if c.bool("optimizer.nesterov") && momentum <= 0 {
@@ -136,6 +130,7 @@ public struct TrainingConfig: Sendable {
                              weightDecay: c.double("optimizer.weight_decay"))
         }
         shardedOptimizer = c.bool("optimizer.sharded")
+        clipNorm = c.double("optimizer.clip_norm")
         for key in ["optimizer.beta1", "optimizer.beta2"] where c.double(key) >= 1 {
             throw ConfigError("\(at): \(key) must be below 1, got \(c.double(key))")
         }
@@ -177,45 +172,11 @@ public struct TrainingConfig: Sendable {
         checkpoint = CheckpointSettings(directory: c.string("checkpoint.dir"), everySteps: c.int("checkpoint.every_steps"),
                                         everyEpoch: c.bool("checkpoint.every_epoch"), keep: c.int("checkpoint.keep"))
 
-        model = try TrainingConfig.modelSpec(c)
-        let resolved: [ResolvedLayer]
-        do {
-            resolved = try model.resolve()
-        } catch let error as ModelSpecError {
-            throw ConfigError("\(at): model.layers: \(error.description)")
-        } catch {
-            throw ConfigError("\(at): model.layers: \(error)")
-        }
-        let imageShape = data.dataset == .fashionMNIST ? [1, 28, 28] : model.inputShape
-        if model.inputShape != imageShape {
-            throw ConfigError("\(at): model.input is \(model.inputShape) but \(data.dataset.rawValue) images are \(imageShape)")
-        }
-        let classes = data.dataset == .fashionMNIST ? 10 : data.classes
-        if resolved.last!.outputShape != [classes] {
-            throw ConfigError("\(at): the model ends in \(resolved.last!.outputShape[0]) scores but the data has \(classes) classes")
-        }
+        model = try ModelSettings(c, data: data)
     }
 
-    /// The model.layers tables as a `ModelSpec`.
-    private static func modelSpec(_ c: Config) throws(ConfigError) -> ModelSpec {
-        var layers: [(name: String?, spec: LayerSpec)] = []
-        for table in c.tables("model.layers") {
-            func int(_ key: String) -> Int { if case let .int(v)? = table[key] { return v }; return 0 }
-            guard case let .string(type)? = table["type"] else { continue }
-            let name: String? = if case let .string(n)? = table["name"] { n } else { nil }
-            let spec: LayerSpec = switch type {
-            case "linear": .linear(inFeatures: int("in"), outFeatures: int("out"))
-            case "conv2d": .conv2d(inChannels: int("in"), outChannels: int("out"), kernel: int("kernel"),
-                                   stride: int("stride"), padding: int("padding"))
-            case "maxpool2d": .maxPool2d(kernel: int("kernel"), stride: int("stride") == 0 ? int("kernel") : int("stride"),
-                                         padding: int("padding"))
-            case "relu": .relu
-            default: .flatten
-            }
-            layers.append((name: name, spec: spec))
-        }
-        return ModelSpec(name: c.string("model.name"), inputShape: c.ints("model.input"), layers: layers)
-    }
+    /// The model's name, model.name.
+    public var modelName: String { config.string("model.name") }
 
     /// Samples per optimizer step across the world: batch × world × accumulate.
     public func globalBatch(world: Int) -> Int { train.batch * world * train.accumulate }

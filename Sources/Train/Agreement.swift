@@ -8,15 +8,18 @@ import Comm
 struct ControlRecord: Equatable {
     /// A stop signal this rank received (SIGTERM or SIGUSR1), or 0.
     var stopSignal: Double = 0
-    /// Whether the summed gradients this rank checked hold NaN or ±Inf (1) or not (0).
+    /// Whether the sum found NaN or ±Inf in the gradients (1) or not (0).
     var nonFinite: Double = 0
     /// This rank's compute seconds per example in the step (for the balancer), or 0.
     var secondsPerExample: Double = 0
     /// This rank's summed loss of the step, and the predictions it covers.
     var lossSum: Double = 0
     var lossCount: Double = 0
+    /// The sum of squares of the summed gradients this rank checked: the ranks' together are the
+    /// squared global norm of the step's summed gradient.
+    var squares: Double = 0
 
-    static let fields = 5
+    static let fields = 6
 
     func write(to slot: UnsafeMutableBufferPointer<Double>) {
         slot[0] = stopSignal
@@ -24,6 +27,7 @@ struct ControlRecord: Equatable {
         slot[2] = secondsPerExample
         slot[3] = lossSum
         slot[4] = lossCount
+        slot[5] = squares
     }
 
     init() {}
@@ -34,6 +38,7 @@ struct ControlRecord: Equatable {
         secondsPerExample = slot[2]
         lossSum = slot[3]
         lossCount = slot[4]
+        squares = slot[5]
     }
 }
 
@@ -48,6 +53,8 @@ struct Agreed {
     /// The step's loss summed over the world, and the predictions it covers.
     var lossSum = 0.0
     var lossCount = 0.0
+    /// The squared global norm of the step's summed gradient.
+    var squares = 0.0
 }
 
 /// Exchanges and combines the ranks' records (see `ControlRecord`). Preallocated: an exchange
@@ -79,6 +86,7 @@ final class Agreement {
         agreed.nonFinite = false
         agreed.lossSum = 0
         agreed.lossCount = 0
+        agreed.squares = 0
         all.withUnsafeBufferPointer { a in
             for r in 0..<comm.size {
                 let theirs = ControlRecord(UnsafeBufferPointer(rebasing: a[(r * n)..<((r + 1) * n)]))
@@ -87,6 +95,7 @@ final class Agreement {
                 agreed.secondsPerExample[r] = theirs.secondsPerExample
                 agreed.lossSum += theirs.lossSum
                 agreed.lossCount += theirs.lossCount
+                agreed.squares += theirs.squares
             }
         }
     }

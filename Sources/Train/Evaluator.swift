@@ -1,4 +1,5 @@
 import Comm
+import Foundation
 import NN
 import RunConfig
 
@@ -12,6 +13,9 @@ final class Evaluator {
     struct Result: Sendable, Equatable {
         var loss: Double
         var accuracy: Double
+
+        /// The loss in bits: nats / ln 2.
+        var bitsPerPrediction: Double { loss / log(2) }
     }
 
     private let model: TrainableModel

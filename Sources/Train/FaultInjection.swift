@@ -75,6 +75,7 @@ private final class FaultyModel: TrainableModel {
     var parameters: ParameterStore { inner.parameters }
     var maxBatch: Int { inner.maxBatch }
     var predictionsPerExample: Int { inner.predictionsPerExample }
+    var modelFlopsPerExample: Double { inner.modelFlopsPerExample }
     func initialize(seed: UInt64) { inner.initialize(seed: seed) }
     func backward(batch: Int, observer: GradientObserver) { inner.backward(batch: batch, observer: observer) }
     func evaluate(batch: Int) -> (loss: Double, correct: Int) { inner.evaluate(batch: batch) }

@@ -1,5 +1,6 @@
 import Checkpoint
 import Foundation
+import Host
 
 /// The result of a training run, written by `--summary FILE` as JSON. Field names are stable:
 /// scripts, `lockstep scale` and the benchmark harness read them.
@@ -17,6 +18,16 @@ public struct RunSummary: Codable, Equatable, Sendable {
     /// Epochs started (a partial last epoch counts).
     public var epochs: Int
     public var samplesPerS: Double
+    /// For a language model: samples/s × the context, and the last evaluation's loss per token
+    /// in nats and bits; nil for image models.
+    public var tokensPerS: Double?
+    public var valLoss: Double?
+    public var valBitsPerToken: Double?
+    /// The model FLOPs of one optimizer step over the global batch (see
+    /// `TrainableModel.modelFlopsPerExample`).
+    public var modelFlopsPerStep: Double
+    /// The parameter count, as `parameters` (the name nanoGPT's users look for).
+    public var params: Int
     public var stepMsMedian: Double
     /// Mean training loss over the last logging interval.
     public var finalLoss: Double
@@ -77,7 +88,9 @@ public struct RunSummary: Codable, Equatable, Sendable {
     enum CodingKeys: String, CodingKey {
         case lockstepVersion = "lockstep_version", configHash = "config_hash", model, parameters, world, nodes
         case batchPerRank = "batch_per_rank", accumulate, globalBatch = "global_batch", steps, epochs
-        case samplesPerS = "samples_per_s", stepMsMedian = "step_ms_median", finalLoss = "final_loss"
+        case samplesPerS = "samples_per_s", tokensPerS = "tokens_per_s", valLoss = "val_loss"
+        case valBitsPerToken = "val_bits_per_token", modelFlopsPerStep = "model_flops_per_step", params
+        case stepMsMedian = "step_ms_median", finalLoss = "final_loss"
         case testAccuracy = "test_accuracy", testLoss = "test_loss", wallS = "wall_s", trainS = "train_s"
         case timeToTargetS = "time_to_target_s", peakRssMb = "peak_rss_mb", peakRssMbMax = "peak_rss_mb_max"
         case algorithm, compression, fixedPoint = "fixed_point", batchShareMean = "batch_share_mean", progress, bucketMb = "bucket_mb", buckets
@@ -99,6 +112,16 @@ public struct RunSummary: Codable, Equatable, Sendable {
 }
 
 extension RunSummary {
+    /// What the run reached and how fast, for the line that ends it: test accuracy and
+    /// samples/s, or for a language model the validation loss and tokens/s.
+    public var outcomeText: String {
+        if let tokensPerS {
+            let loss = valLoss.map { "val loss \(NumberText.fixed($0, 4)) (\(NumberText.fixed(valBitsPerToken ?? .nan, 4)) bits/token)" }
+            return (loss.map { $0 + ", " } ?? "") + "\(NumberText.grouped(tokensPerS)) tokens/s"
+        }
+        return "test accuracy \(NumberText.fixed(testAccuracy * 100, 2))%, \(NumberText.grouped(samplesPerS)) samples/s"
+    }
+
     /// The first steps of a run of `steps` steps that samples_per_s leaves out, since they
     /// touch cold memory: 3 of a run longer than 20 steps, none of a shorter one.
     public static func warmupSteps(steps: Int) -> Int { steps > 20 ? 3 : 0 }

@@ -129,7 +129,7 @@ public final class Trainer {
         var timeToTarget: Double?
         var stoppedBy = StopReason.steps
         let trainStart = MonotonicClock.nanoseconds()
-        let metrics = MetricsLog(every: t.logEvery, totalSteps: totalSteps, stepsPerEpoch: stepsPerEpoch,
+        let metrics = MetricsLog(examples: examplesKind, every: t.logEvery, totalSteps: totalSteps, stepsPerEpoch: stepsPerEpoch,
                                  globalBatch: plan.globalBatch, startStep: state.step, startTime: trainStart,
                                  printing: options.printProgress && comm.rank == 0)
 
@@ -204,13 +204,21 @@ public final class Trainer {
         try recorder.measure(.agree) { () throws(CommError) in try agreement.exchange(record) }
         let agreed = agreement.agreed
         plan.update(secondsPerExample: agreed.secondsPerExample)
-        if agreed.nonFinite {
+        if agreed.nonFinite || !agreed.squares.isFinite {
             try skipNonFinite(step: step, found: outcome.nonFiniteSlice, localLoss: loss, metrics: metrics)
         } else {
-            recorder.measure(.optimizer) { optimizer.step(lr: schedule.lr(at: state.step), gradScale: plan.gradientScale) }
+            let scale = plan.gradientScale * clipFactor(squares: agreed.squares)
+            recorder.measure(.optimizer) { optimizer.step(lr: schedule.lr(at: state.step), gradScale: scale) }
             try recorder.measure(.commWait) { () throws(CommError) in try sync.afterUpdate() }
         }
         return agreed
+    }
+
+    /// The factor that clips the step's averaged gradient to optimizer.clip_norm, from the
+    /// squared global norm of the summed gradient; 1 without clipping.
+    private func clipFactor(squares: Double) -> Float {
+        guard settings.clipNorm > 0 else { return 1 }
+        return gradientClipFactor(totalNorm: squares.squareRoot() * Double(plan.gradientScale), maxNorm: settings.clipNorm)
     }
 
     /// After the ranks found a non-finite gradient: stops the run (exit 4), or with
@@ -230,11 +238,17 @@ public final class Trainer {
         store.zeroGradients()
     }
 
+    /// What the run's examples are, for the progress lines.
+    var examplesKind: MetricsLog.Examples {
+        model.predictionsPerExample > 1 ? .tokens(context: model.predictionsPerExample) : .images
+    }
+
     /// Runs `count` steps on the first batches of epoch 0 and returns each step's time (ns):
     /// the step benchmark's measurement, with the very code of training.
     public func timeSteps(_ count: Int) throws -> [UInt64] {
         model.parameters.zeroGradients()  // a benchmark may have replayed GEMMs into them
-        let metrics = MetricsLog(every: .max, totalSteps: count, stepsPerEpoch: 1, globalBatch: plan.globalBatch, startStep: 0,
+        let metrics = MetricsLog(examples: examplesKind, every: .max, totalSteps: count, stepsPerEpoch: 1, globalBatch: plan.globalBatch,
+                                 startStep: 0,
                                  startTime: MonotonicClock.nanoseconds(), printing: false)
         var times: [UInt64] = []
         for i in 0..<count {
@@ -266,14 +280,15 @@ enum StopReason: Equatable {
 }
 
 extension ControlRecord {
-    /// This rank's record of a step: its stop signal, whether the gradients it checks are
-    /// finite, its speed, and its share of the loss (`outcome` says which share it holds).
+    /// This rank's record of a step: its stop signal, what the sum found, the sum of squares of
+    /// the gradients it checks (non-finite if one of them is), its speed, and its share of the
+    /// loss (`outcome` says which share it holds).
     init(step outcome: SyncOutcome, loss: Double, examples: Int, plan: StepPlan, predictionsPerExample: Int,
          computeSeconds: Double, gradients: Tensor, checked: Range<Int>) {
         self.init()
         stopSignal = Double(StopSignal.pending)
-        nonFinite = outcome.nonFiniteSlice != nil
-            || firstNonFinite(UnsafeBufferPointer(rebasing: UnsafeBufferPointer(gradients.buffer)[checked])) != nil ? 1 : 0
+        nonFinite = outcome.nonFiniteSlice != nil ? 1 : 0
+        squares = sumOfSquares(gradients, range: checked)
         secondsPerExample = computeSeconds / Double(max(examples, 1))
         let (sum, count): (Double, Int) = switch outcome.loss {
         case .own: (loss, examples)

@@ -15,8 +15,9 @@ extension Trainer {
         switch settings {
         case let .sgd(momentum, nesterov, weightDecay):
             SGD(store, momentum: Float(momentum), nesterov: nesterov, weightDecay: Float(weightDecay))
-        case let .adamW(beta1, beta2, epsilon, weightDecay):
-            AdamW(store, beta1: beta1, beta2: beta2, epsilon: Float(epsilon), weightDecay: Float(weightDecay))
+        case let .adamW(beta1, beta2, epsilon, weightDecay, decayMatricesOnly):
+            AdamW(store, beta1: beta1, beta2: beta2, epsilon: Float(epsilon), weightDecay: Float(weightDecay),
+                  decayScope: decayMatricesOnly ? .matrices : .all)
         }
     }
 

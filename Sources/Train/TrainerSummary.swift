@@ -13,6 +13,8 @@ extension Trainer {
         // Throughput over the steps after warm-up (the first few touch cold memory).
         let timed = stepNanos.dropFirst(RunSummary.warmupSteps(steps: steps))
         let timedSeconds = Double(timed.reduce(0, +)) / 1e9
+        let samplesPerS = timedSeconds > 0 ? Double(timed.count * plan.globalBatch) / timedSeconds : 0
+        let language = model.predictionsPerExample > 1
         var rss = [ResourceUsage.peakResidentMB]
         try rss.withUnsafeMutableBufferPointer { (b) throws(CommError) in try comm.allReduce(b, .max) }
         let perStep = { (ns: UInt64) in steps > 0 ? Double(ns) / 1e6 / Double(steps) : 0 }
@@ -28,10 +30,13 @@ extension Trainer {
         let phases = Dictionary(uniqueKeysWithValues: recorder.totals.named.map { ($0.name, perStep($0.nanoseconds)) })
         return RunSummary(
             lockstepVersion: Lockstep.version, configHash: String(SHA256.hex(settings.config.canonicalText).prefix(16)),
-            model: settings.model.name, parameters: model.parameters.totalCount, world: comm.size, nodes: comm.nodeCount,
+            model: settings.modelName, parameters: model.parameters.totalCount, world: comm.size, nodes: comm.nodeCount,
             batchPerRank: settings.train.batch, accumulate: plan.accumulate, globalBatch: plan.globalBatch,
             steps: state.step, epochs: state.epoch + 1,
-            samplesPerS: timedSeconds > 0 ? Double(timed.count * plan.globalBatch) / timedSeconds : 0,
+            samplesPerS: samplesPerS, tokensPerS: language ? samplesPerS * Double(model.predictionsPerExample) : nil,
+            valLoss: language ? evaluations.last?.loss : nil,
+            valBitsPerToken: language ? evaluations.last.map { $0.loss / log(2) } : nil,
+            modelFlopsPerStep: model.modelFlopsPerExample * Double(plan.globalBatch), params: model.parameters.totalCount,
             stepMsMedian: Statistics.median(stepNanos.map { Double($0) / 1e6 }), finalLoss: finalLoss,
             testAccuracy: evaluations.last?.accuracy ?? 0, testLoss: evaluations.last?.loss ?? 0, wallS: 0, trainS: trainSeconds,
             timeToTargetS: timeToTarget, peakRssMb: ResourceUsage.peakResidentMB, peakRssMbMax: rss[0], algorithm: sync.name,

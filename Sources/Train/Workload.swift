@@ -9,11 +9,31 @@ typealias Workload = (ParameterMemory) throws -> (model: TrainableModel, example
 
 enum Workloads {
     /// The workload of `settings` at world size `world`, reading its data first.
+    /// - Throws: `DataError` for data that cannot be read; `ConfigError` for a context longer
+    ///   than the corpus.
     static func make(_ settings: TrainingConfig, world: Int, rank: Int) throws -> Workload {
-        let (train, test) = try TrainingData.load(settings)
         let maxBatch = StepPlan.maxMicroBatch(settings.train, world: world)
+        switch settings.model {
+        case let .sequential(spec): return try images(settings, spec: spec, maxBatch: maxBatch, world: world, rank: rank)
+        case let .gpt(config): return try tokens(settings, config: config, maxBatch: maxBatch)
+        }
+    }
+
+    private static func tokens(_ settings: TrainingConfig, config: GPTConfig, maxBatch: Int) throws -> Workload {
+        let corpus = try TrainingData.corpus(settings, config: config)
+        let limit = settings.data.validationWindows
         return { memory in
-            let model = try Sequential(spec: settings.model, maxBatch: maxBatch, memory: memory)
+            let model = try GPT(config: config, maxBatch: maxBatch, memory: memory)
+            return (model, { _ in
+                TokenExamples(model: model, corpus: corpus, seed: settings.train.seed, validationLimit: limit > 0 ? limit : nil)
+            })
+        }
+    }
+
+    private static func images(_ settings: TrainingConfig, spec: ModelSpec, maxBatch: Int, world: Int, rank: Int) throws -> Workload {
+        let (train, test) = try TrainingData.load(settings, spec: spec)
+        return { memory in
+            let model = try Sequential(spec: spec, maxBatch: maxBatch, memory: memory)
             let sampler = DistributedSampler(datasetCount: train.count, world: world, rank: rank, shuffle: settings.train.shuffle,
                                              seed: settings.train.seed, dropLast: false)
             return (model, { globalBatch in
@@ -23,21 +43,42 @@ enum Workloads {
     }
 }
 
-/// The training and test sets a config names.
-public enum TrainingData {
-    public static func load(_ settings: TrainingConfig) throws(DataError) -> (train: LabeledImages, test: LabeledImages) {
+/// The data a config names.
+enum TrainingData {
+    /// The training and test images of a sequential model.
+    static func load(_ settings: TrainingConfig, spec: ModelSpec) throws(DataError) -> (train: LabeledImages, test: LabeledImages) {
         let d = settings.data
         switch d.dataset {
-        case .fashionMNIST:
-            let sets = try FashionMNIST.load(directory: d.path)
-            guard sets.train.imageShape == settings.model.inputShape else {
-                throw DataError("\(d.path): images are \(sets.train.imageShape), model.input is \(settings.model.inputShape)")
-            }
-            return sets
         case .synthetic:
             let all = SyntheticImages.make(count: d.trainCount + d.testCount, classes: d.classes,
-                                           imageShape: settings.model.inputShape, noise: d.noise, seed: d.seed)
+                                           imageShape: spec.inputShape, noise: d.noise, seed: d.seed)
             return all.split(at: d.trainCount)
+        default:
+            let sets = try FashionMNIST.load(directory: d.path)
+            guard sets.train.imageShape == spec.inputShape else {
+                throw DataError("\(d.path): images are \(sets.train.imageShape), model.input is \(spec.inputShape)")
+            }
+            return sets
+        }
+    }
+
+    /// The token corpus of a GPT, mapped.
+    /// - Throws: `DataError`, or `ConfigError` naming model.context when the data holds no window.
+    static func corpus(_ settings: TrainingConfig, config: GPTConfig) throws -> TokenCorpus {
+        let d = settings.data
+        let format: TokenFormat = d.dataset == .text ? .text : (d.format == "auto" ? .tokens : TokenFormat(rawValue: d.format)!)
+        let opened = Result { () throws(DataError) in
+            d.validationPath.isEmpty
+                ? try TokenCorpus(path: d.path, format: format, vocab: config.vocab, context: config.context,
+                                  validationFraction: d.validationFraction)
+                : try TokenCorpus(trainPath: d.path, validationPath: d.validationPath, format: format, vocab: config.vocab,
+                                  context: config.context)
+        }
+        switch opened {
+        case let .success(corpus): return corpus
+        case let .failure(error) where error.isShorterThanAWindow:
+            throw ConfigError("\(settings.config.source): model.context = \(config.context) is longer than the data: \(error.description)")
+        case let .failure(error): throw error
         }
     }
 }

@@ -121,9 +121,9 @@ struct CompareBenchCommand: ParsableCommand {
         } catch let e as TrainingError {
             throw UsageError("--python \(python): \(e.description)")
         }
-        var report = ComparisonReport(config: config, model: settings.model.name, batchPerRank: settings.train.batch, plan: plan,
+        var report = ComparisonReport(config: config, model: settings.modelName, batchPerRank: settings.train.batch, plan: plan,
                                       quick: quick, torchVersion: torch, python: pythonPath, reference: reference, machine: machine)
-        Console.line("lockstep bench compare: \(settings.model.name), worlds \(worldList.map(String.init).joined(separator: ", ")), \(repeatCount) run\(repeatCount == 1 ? "" : "s") each, \(timedSteps) timed steps\(target.map { ", time to \(String($0.accuracy)) accuracy" } ?? ""); Lockstep \(Lockstep.version) vs PyTorch \(torch); \(plan.launches.count) runs, results in \(output)")
+        Console.line("lockstep bench compare: \(settings.modelName), worlds \(worldList.map(String.init).joined(separator: ", ")), \(repeatCount) run\(repeatCount == 1 ? "" : "s") each, \(timedSteps) timed steps\(target.map { ", time to \(String($0.accuracy)) accuracy" } ?? ""); Lockstep \(Lockstep.version) vs PyTorch \(torch); \(plan.launches.count) runs, results in \(output)")
         if !lockstepOverrides.isEmpty {
             Console.line("note: the config writes checkpoints; Lockstep's runs here do not (--set checkpoint.dir=), as the reference writes none")
         }

@@ -123,7 +123,7 @@ struct ScaleCommand: ParsableCommand {
         report.costModel = fit
         try ScalingReportFiles.write(report, to: directory)
         let modeText = scalingMode == .strong ? "strong scaling, global batch \(plan.globalBatch ?? 0)" : "weak scaling, batch \(settings.train.batch) per rank"
-        Console.line("lockstep scale: \(settings.model.name), \(modeText), worlds \(worlds.map(String.init).joined(separator: ", ")) on \(cores) cores\(nodes > 1 ? " × \(nodes) nodes" : "") (\(launch.rawValue)); report in \(directory)")
+        Console.line("lockstep scale: \(settings.modelName), \(modeText), worlds \(worlds.map(String.init).joined(separator: ", ")) on \(cores) cores\(nodes > 1 ? " × \(nodes) nodes" : "") (\(launch.rawValue)); report in \(directory)")
         for (i, l) in plan.launches.enumerated() {
             Console.line("[\(i + 1)/\(plan.launches.count)] world \(l.world)\(l.oversubscribed ? " (oversubscribed)" : ""), batch \(l.batchPerRank) per rank: \(ExternalCommand.shellLine(l.arguments))")
             report.runs[i] = ScalingRunner.run(l, timeoutSeconds: timeout)

@@ -48,7 +48,7 @@ struct TrainCommand: ParsableCommand {
         options.fault = injected
         let trainer = try Trainer(settings: settings, comm: comm, options: options)
         if comm.rank == 0 && !quiet {
-            Console.line("lockstep \(Lockstep.version): \(settings.model.name), \(trainer.model.parameters.totalCount) parameters, world \(comm.size), global batch \(trainer.globalBatch), \(trainer.totalSteps) steps")
+            Console.line("lockstep \(Lockstep.version): \(settings.modelName), \(trainer.model.parameters.totalCount) parameters, world \(comm.size), global batch \(trainer.globalBatch), \(trainer.totalSteps) steps")
         }
         var result = try trainer.run()
         result.wallS = MonotonicClock.seconds(since: wallStart)
@@ -57,7 +57,8 @@ struct TrainCommand: ParsableCommand {
         }
         if comm.rank == 0 {
             if !quiet && (result.stoppedBy == "steps" || result.stoppedBy == "target_accuracy") {
-                Console.line("done: \(result.steps) steps, test accuracy \(String(format: "%.2f", result.testAccuracy * 100))%, \(Int(result.samplesPerS.rounded())) samples/s, step median \(String(format: "%.2f", result.stepMsMedian)) ms")
+                Console.line("done: \(result.steps) steps, " + result.outcomeText
+                             + ", step median \(NumberText.fixed(result.stepMsMedian, 2)) ms")
             }
             if let summary {
                 try write(result.json(), to: summary)

@@ -1,3 +1,4 @@
+import NN
 import RunConfig
 import XCTest
 
@@ -33,7 +34,7 @@ final class ConfigTests: XCTestCase {
         let settings = try TrainingConfig(c)
         XCTAssertEqual(settings.train.batch, 16)
         XCTAssertEqual(settings.comm.bucketMB, 0.5)
-        XCTAssertEqual(settings.model.layers.count, 2)
+        XCTAssertEqual(settings.model.sequential?.layers.count, 2)
     }
 
     func testCanonicalTextIsOrderIndependent() throws {
@@ -66,6 +67,23 @@ final class ConfigTests: XCTestCase {
     }
 
     func testMissingRequiredKey() {
-        XCTAssertThrowsError(try parse("[data]\ndataset = \"synthetic\"\n")) { XCTAssertEqual("\($0)", "c.toml: model.input is required") }
+        XCTAssertThrowsError(try parse("[data]\ndataset = \"synthetic\"\n")) { XCTAssertEqual("\($0)", "c.toml: model.layers is required") }
+        XCTAssertThrowsError(try TrainingConfig(parse("[model]\nlayers = [{ type = \"flatten\" }]\n[data]\ndataset = \"synthetic\"\n"))) {
+            XCTAssertEqual("\($0)", "c.toml: model.input is required")
+        }
+    }
+
+    func testGPTKeys() throws {
+        let gpt = "[model]\ntype = \"gpt\"\nlayers = 2\nheads = 2\nembed = 16\ncontext = 8\n[data]\ndataset = \"text\"\npath = \"t.txt\"\n"
+        let settings = try TrainingConfig(parse(gpt))
+        XCTAssertEqual(settings.model, .gpt(GPTConfig(vocab: 256, context: 8, layers: 2, heads: 2, embed: 16)))
+        expectError(gpt, ["model.embed=15"], "c.toml: model.embed = 15 is not a multiple of model.heads = 2")
+        expectError(gpt, ["model.vocab=100"],
+                    #"c.toml: model.vocab = 100 is too small for data.dataset = "text", whose tokens are bytes: set model.vocab = 256"#)
+        expectError(gpt, ["data.dataset=\"synthetic\""],
+                    #"c.toml: a GPT trains on tokens: data.dataset must be "text" or "tokens", got "synthetic""#)
+        expectError(minimal, ["data.dataset=\"tokens\""],
+                    #"c.toml: data.dataset = "tokens" is token windows for model.type = "gpt"; a sequential model trains on images"#)
+        expectError(gpt, ["model.layers=0"], "c.toml: model.layers must be positive, got 0")
     }
 }
