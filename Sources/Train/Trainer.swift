@@ -123,8 +123,7 @@ public final class Trainer {
         defer { watchdog?.stop() }
         printNotes()
         let t = settings.train
-        var stepNanos = [UInt64]()
-        stepNanos.reserveCapacity(max(totalSteps - state.step, 0))
+        var stepTimes = StepTimes()
         var evaluations: [RunSummary.EvalPoint] = []
         var timeToTarget: Double?
         var stoppedBy = StopReason.steps
@@ -142,7 +141,7 @@ public final class Trainer {
             let agreed = try trainStep(metrics)
             let stepEnd = MonotonicClock.nanoseconds()
             recorder.record(.step, start: stepStart, end: stepEnd)
-            stepNanos.append(stepEnd - stepStart)
+            stepTimes.add(stepEnd - stepStart)
             state.step += 1
             state.epochStep += 1
             if options.checkIdenticalRanks { try checkIdenticalParameters() }
@@ -172,7 +171,7 @@ public final class Trainer {
             let result = try evaluator.evaluate()
             evaluations.append(.init(step: state.step, accuracy: result.accuracy, loss: result.loss, elapsedS: trainSeconds))
         }
-        return try summarize(stepNanos: stepNanos, losses: metrics.losses, evaluations: evaluations, finalLoss: metrics.lastLoss,
+        return try summarize(stepTimes: stepTimes, losses: metrics.losses, evaluations: evaluations, finalLoss: metrics.lastLoss,
                              trainSeconds: trainSeconds, timeToTarget: timeToTarget, stoppedBy: stoppedBy)
     }
 

@@ -7,13 +7,12 @@ import Tensor
 
 extension Trainer {
     /// The run's summary (see RunSummary), its throughput over the steps after warm-up.
-    func summarize(stepNanos: [UInt64], losses: [MetricsLog.LossPoint], evaluations: [RunSummary.EvalPoint], finalLoss: Double,
+    func summarize(stepTimes: StepTimes, losses: [MetricsLog.LossPoint], evaluations: [RunSummary.EvalPoint], finalLoss: Double,
                    trainSeconds: Double, timeToTarget: Double?, stoppedBy: StopReason) throws -> RunSummary {
-        let steps = stepNanos.count
+        let steps = stepTimes.count
         // Throughput over the steps after warm-up (the first few touch cold memory).
-        let timed = stepNanos.dropFirst(RunSummary.warmupSteps(steps: steps))
-        let timedSeconds = Double(timed.reduce(0, +)) / 1e9
-        let samplesPerS = timedSeconds > 0 ? Double(timed.count * plan.globalBatch) / timedSeconds : 0
+        let timed = stepTimes.timed
+        let samplesPerS = timed.seconds > 0 ? Double(timed.steps * plan.globalBatch) / timed.seconds : 0
         let language = model.predictionsPerExample > 1
         var rss = [ResourceUsage.peakResidentMB]
         try rss.withUnsafeMutableBufferPointer { (b) throws(CommError) in try comm.allReduce(b, .max) }
@@ -37,7 +36,7 @@ extension Trainer {
             valLoss: language ? evaluations.last?.loss : nil,
             valBitsPerToken: language ? evaluations.last.map { $0.loss / log(2) } : nil,
             modelFlopsPerStep: model.modelFlopsPerExample * Double(plan.globalBatch), params: model.parameters.totalCount,
-            stepMsMedian: Statistics.median(stepNanos.map { Double($0) / 1e6 }), finalLoss: finalLoss,
+            stepMsMedian: stepTimes.medianMilliseconds, finalLoss: finalLoss,
             testAccuracy: evaluations.last?.accuracy ?? 0, testLoss: evaluations.last?.loss ?? 0, wallS: 0, trainS: trainSeconds,
             timeToTargetS: timeToTarget, peakRssMb: ResourceUsage.peakResidentMB, peakRssMbMax: rss[0], algorithm: sync.name,
             compression: settings.comm.allReduce.compression.rawValue,
