@@ -131,3 +131,46 @@ enum TinyGPT {
             + extra
     }
 }
+
+/// A GPT run stopped and resumed continues exactly: at the same world size bitwise, and at
+/// another world size (which keeps the global batch through train.accumulate) within rounding.
+/// The windows of a step depend on (seed, step, position) alone, so a resume draws the same.
+final class GPTResumeTests: XCTestCase {
+    private var dir = ""
+
+    override func setUp() {
+        dir = Lockstep.temporaryDirectory("gpt-resume")
+        TinyGPT.writeText(to: dir + "/text.txt")
+    }
+
+    override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
+
+    private func train(world: Int, batch: Int, steps: Int, folder: String, _ extra: [String] = [],
+                       file: StaticString = #filePath, line: UInt = #line) {
+        let result = Lockstep.mpirun(world, TinyGPT.train(text: dir + "/text.txt",
+                                                          ["train.steps=\(steps)", "train.batch=\(batch)", "checkpoint.every_steps=10",
+                                                           "checkpoint.keep=5", "checkpoint.dir=\(dir)/\(folder)"], extra, quiet: false),
+                                     timeout: 120)
+        assertSucceeded(result, "\(folder): \(steps) steps at world \(world)", file: file, line: line)
+        if !extra.isEmpty {
+            XCTAssertTrue(result.stderr.contains("resuming from"), result.output, file: file, line: line)
+        }
+    }
+
+    func testResumedAtTheSameWorldIsBitwiseTheUninterruptedRun() throws {
+        train(world: 2, batch: 4, steps: 20, folder: "whole")
+        train(world: 2, batch: 4, steps: 10, folder: "parts")
+        train(world: 2, batch: 4, steps: 20, folder: "parts", ["--resume", "latest"])
+        assertCheckpointsBitwiseEqual(try SafeTensorsFile(path: "\(dir)/parts/\(checkpointName(step: 20))"),
+                                      try SafeTensorsFile(path: "\(dir)/whole/\(checkpointName(step: 20))"),
+                                      "stopped at 10 and resumed vs uninterrupted")
+    }
+
+    func testAWorld4CheckpointResumedAtWorld2MatchesTheWorld4Run() throws {
+        train(world: 4, batch: 2, steps: 20, folder: "four")
+        train(world: 2, batch: 2, steps: 20, folder: "two", ["--resume", "\(dir)/four/\(checkpointName(step: 10))"])
+        assertCheckpointsClose(try SafeTensorsFile(path: "\(dir)/two/\(checkpointName(step: 20))"),
+                               try SafeTensorsFile(path: "\(dir)/four/\(checkpointName(step: 20))"), relative: 1e-4,
+                               "world 4 resumed at world 2 vs world 4", ignoring: TinyGPT.keyBias)
+    }
+}
