@@ -64,7 +64,7 @@ let package = Package(
         .target(name: "Reports", dependencies: ["Host", "RunConfig", "Train", "Bench"]),
         // The CLI: it picks the communication backend.
         .executableTarget(name: "lockstep", dependencies: [
-            "Tensor", "Data", "Comm", "CommMPI", "Host", "RunConfig", "Checkpoint", "Train", "Bench", "Reports",
+            "Tensor", "Data", "Comm", "CommMPI", "Host", "Trace", "RunConfig", "Checkpoint", "Train", "Bench", "Reports",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 

@@ -107,7 +107,14 @@ public struct LoadedCheckpoint: Sendable {
 /// A checkpoint that cannot be written, read or used; the text names the file.
 public struct CheckpointError: Error, Equatable, CustomStringConvertible {
     public let description: String
-    public init(_ description: String) { self.description = description }
+    /// Whether every rank meets this error alike (a resume's outcome, which rank 0 shares), or
+    /// it is the writing rank's alone.
+    public let sameOnEveryRank: Bool
+
+    public init(_ description: String, sameOnEveryRank: Bool = false) {
+        self.description = description
+        self.sameOnEveryRank = sameOnEveryRank
+    }
 }
 
 /// The checkpoint files of a folder: `ckpt-<step>.safetensors`, and `latest` pointing at the newest.
@@ -117,6 +124,22 @@ public enum CheckpointFolder {
     public static func fileName(step: Int) -> String {
         let digits = String(step)
         return "ckpt-" + String(repeating: "0", count: max(0, 8 - digits.count)) + digits + ".safetensors"
+    }
+
+    /// Creates `directory` if needed and checks that a file can be written in it, before any
+    /// step: on the rank that writes checkpoints.
+    /// - Throws: `CheckpointError` naming checkpoint.dir and why.
+    public static func prepare(_ directory: String) throws(CheckpointError) {
+        do {
+            try DurableFile.makeDirectory(directory)
+        } catch {
+            throw CheckpointError("checkpoint.dir \(error.description)")
+        }
+        let probe = "\(directory)/.lockstep-write-test"
+        let fd = open(probe, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw CheckpointError("checkpoint.dir \(directory): not writable: \(DurableFile.errnoText())") }
+        close(fd)
+        unlink(probe)
     }
 
     /// `path` itself, or for a folder the `latest` in it.

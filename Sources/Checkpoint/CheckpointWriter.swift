@@ -31,23 +31,13 @@ public final class CheckpointWriter: @unchecked Sendable {
     private var snapshotSeconds: [Double] = []
     public private(set) var lastWritten: String?
 
-    /// Creates the folder if needed and checks that it can be written.
-    public init(directory: String, keep: Int, store: ParameterStore, optimizer: Optimizer) throws(CheckpointError) {
+    /// Writes into `directory`, which `CheckpointFolder.prepare` has made ready.
+    public init(directory: String, keep: Int, store: ParameterStore, optimizer: Optimizer) {
         self.directory = directory
         self.keep = keep
         self.store = store
         self.optimizer = optimizer
         layout = Checkpoint.layout(store, optimizer)
-        do {
-            try DurableFile.makeDirectory(directory)
-        } catch {
-            throw CheckpointError("checkpoint.dir \(error.description)")
-        }
-        let probe = "\(directory)/.lockstep-write-test"
-        let fd = open(probe, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw CheckpointError("checkpoint.dir \(directory): not writable: \(DurableFile.errnoText())") }
-        close(fd)
-        unlink(probe)
         let bytes = (1 + optimizer.state.count) * store.totalCount * 4
         staging = .allocate(byteCount: max(bytes, 1), alignment: 64)
     }

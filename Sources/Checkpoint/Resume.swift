@@ -53,7 +53,7 @@ public enum Resume {
             }
         }
         let failed = try comm.broadcast(text: failure, root: 0)
-        if !failed.isEmpty { throw CheckpointError(failed) }
+        if !failed.isEmpty { throw CheckpointError(failed, sameOnEveryRank: true) }
         let meta = try comm.broadcast(text: loaded.map { encode($0.metadata.strings) } ?? "", root: 0)
         let path = try comm.broadcast(text: loaded?.path ?? "", root: 0)
         var data = loaded?.data ?? []

@@ -32,6 +32,24 @@ public enum MPIRuntime {
         return Int(rank)
     }
 
+    /// The number of processes in MPI_COMM_WORLD.
+    public static var worldSize: Int {
+        var size: Int32 = 0
+        MPI_Comm_size(lockstep_comm_world(), &size)
+        return Int(size)
+    }
+
+    /// Every process's `mine` (all of the same length), in rank order, gathered on
+    /// MPI_COMM_WORLD: the one collective that needs no communicator of Lockstep's own, for the
+    /// start-up exchange that comes before them.
+    public static func allGatherWorld(_ mine: [Int64]) throws(CommError) -> [Int64] {
+        var all = [Int64](repeating: 0, count: mine.count * worldSize)
+        var mine = mine
+        try check(MPI_Allgather(&mine, Int32(mine.count), lockstep_type_int64(), &all, Int32(mine.count), lockstep_type_int64(),
+                                lockstep_comm_world()), "MPI_Allgather (the start-up exchange)")
+        return all
+    }
+
     /// Ends every process of the job with `code` (MPI_Abort on MPI_COMM_WORLD).
     public static func abortWorld(code: Int32) -> Never {
         MPI_Abort(lockstep_comm_world(), code)

@@ -51,6 +51,39 @@ public enum ModelSettings: Sendable, Equatable {
         }
     }
 
+    /// The model's parameters.
+    public var parameterCount: Int {
+        switch self {
+        case let .gpt(config): return config.parameterCount
+        case let .sequential(spec):
+            var count = 0
+            for layer in (try? spec.resolve()) ?? [] {
+                switch layer.spec {
+                case let .linear(inFeatures, outFeatures): count += (inFeatures + 1) * outFeatures
+                case let .conv2d(inChannels, outChannels, kernel, _, _): count += (inChannels * kernel * kernel + 1) * outChannels
+                case .maxPool2d, .relu, .flatten: break
+                }
+            }
+            return count
+        }
+    }
+
+    /// About how many Floats the model's activations, and their gradients, take for `batch`
+    /// examples: what its buffers are sized for, within a few percent.
+    public func activationFloats(batch: Int) -> Int {
+        switch self {
+        case let .gpt(c):
+            // Per block: LayerNorm outputs, QKV, attention output, the MLP's 4C before and after
+            // GELU (14C per position), and the attention probabilities; the residual stream;
+            // logits and their gradient.
+            let rows = batch * c.context
+            return rows * (c.layers * (14 * c.embed + c.heads * c.context) + (c.layers + 2) * c.embed + 2 * c.vocab)
+        case let .sequential(spec):
+            let layers = (try? spec.resolve()) ?? []
+            return 2 * batch * (spec.inputShape.reduce(1, *) + layers.reduce(0) { $0 + $1.outputShape.reduce(1, *) })
+        }
+    }
+
     /// The chain of layers, for a sequential model.
     public var sequential: ModelSpec? { if case let .sequential(spec) = self { spec } else { nil } }
 

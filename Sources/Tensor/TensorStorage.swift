@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 
 /// The owner of one contiguous, zero-initialised, 64-byte aligned block of Floats, or a
 /// view of a block that something else owns (such as memory shared by the ranks of a node).
@@ -22,12 +23,31 @@ public final class TensorStorage: @unchecked Sendable {
     static let hugePageThreshold = 4 << 20
     static let hugePage = 2 << 20
 
-    /// Allocates `count` zeroed Floats.
+    /// What happens when the system has no memory for a block of `bytes`: by default one line
+    /// that says how much was asked for, and exit 1; `lockstep` ends the whole job instead.
+    public static func onOutOfMemory(_ handler: @escaping @Sendable (_ bytes: Int) -> Never) {
+        outOfMemoryHandler.withLock { $0 = handler }
+    }
+
+    private static let outOfMemoryHandler = Mutex<@Sendable (Int) -> Never> { bytes in
+        let line = Array("lockstep: error: out of memory: cannot allocate \(bytes >> 20) MB for a tensor\n".utf8)
+        _ = write(2, line, line.count)
+        exit(1)
+    }
+
+    private static func outOfMemory(_ bytes: Int) -> Never {
+        let handler = outOfMemoryHandler.withLock { $0 }
+        handler(bytes)
+    }
+
+    /// Allocates `count` zeroed Floats; calls `outOfMemory` if the system has none to give.
     public init(count: Int) {
         precondition(count >= 0, "TensorStorage: negative count \(count)")
-        let bytes = max(count, 1) * MemoryLayout<Float>.stride
+        let (bytes, overflow) = max(count, 1).multipliedReportingOverflow(by: MemoryLayout<Float>.stride)
+        if overflow { Self.outOfMemory(.max) }
         let huge = bytes >= Self.hugePageThreshold
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: huge ? Self.hugePage : 64)
+        var block: UnsafeMutableRawPointer?
+        guard posix_memalign(&block, huge ? Self.hugePage : 64, bytes) == 0, let raw = block else { Self.outOfMemory(bytes) }
         // Advice only, before the first touch; a kernel without THP ignores it.
         if huge { _ = madvise(raw, bytes / Self.hugePage * Self.hugePage, MADV_HUGEPAGE) }
         base = raw.bindMemory(to: Float.self, capacity: max(count, 1))
@@ -45,5 +65,5 @@ public final class TensorStorage: @unchecked Sendable {
         self.lender = lender
     }
 
-    deinit { if lender == nil { base.deallocate() } }
+    deinit { if lender == nil { free(base) } }
 }

@@ -5,8 +5,11 @@ import Synchronization
 public final class RankActivity: Sendable {
     public enum Kind: Int64, Sendable {
         case starting = 0, computing, waitingGradients, waitingControl, evaluating, checkpointing, finished, waitingParameters
+        case waitingStartup
 
-        public var waits: Bool { self == .waitingGradients || self == .waitingControl || self == .waitingParameters }
+        public var waits: Bool {
+            self == .waitingGradients || self == .waitingControl || self == .waitingParameters || self == .waitingStartup
+        }
 
         public var text: String {
             switch self {
@@ -15,6 +18,7 @@ public final class RankActivity: Sendable {
             case .waitingGradients: "waiting in the gradient all-reduce"
             case .waitingControl: "waiting in a control all-reduce"
             case .waitingParameters: "waiting for the other ranks' updated parameters"
+            case .waitingStartup: "waiting for the other ranks at start-up"
             case .evaluating: "evaluating"
             case .checkpointing: "checkpointing"
             case .finished: "finished"
@@ -26,6 +30,7 @@ public final class RankActivity: Sendable {
             switch self {
             case .waitingGradients: "the gradient all-reduce"
             case .waitingParameters: "the wait for every rank's updated parameters"
+            case .waitingStartup: "the start-up exchange (checks, parameters, resume)"
             default: "a control all-reduce"
             }
         }

@@ -12,12 +12,11 @@ final class Checkpointer {
     private let settings: TrainingConfig.CheckpointSettings
     private let writer: CheckpointWriter?
 
-    /// - Throws: `CheckpointError` if rank 0 cannot create or write checkpoint.dir.
-    init(_ settings: TrainingConfig.CheckpointSettings, comm: Communicator, store: ParameterStore,
-         optimizer: Optimizer) throws(CheckpointError) {
+    /// On rank 0, writes into checkpoint.dir, which `TrainingPreparation` has made ready.
+    init(_ settings: TrainingConfig.CheckpointSettings, comm: Communicator, store: ParameterStore, optimizer: Optimizer) {
         self.settings = settings
         writer = comm.rank == 0 && !settings.directory.isEmpty
-            ? try CheckpointWriter(directory: settings.directory, keep: settings.keep, store: store, optimizer: optimizer)
+            ? CheckpointWriter(directory: settings.directory, keep: settings.keep, store: store, optimizer: optimizer)
             : nil
     }
 

@@ -4,8 +4,8 @@ import Tensor
 import Trace
 
 /// Faults that tests inject on purpose: `--fault stall:rank=1:step=5[:seconds=600][:at=update]`
-/// stops a rank's main thread at the start of a step, or with `at=update` just before its
-/// optimizer updates the parameters; `--fault nan:rank=0:step=3` makes that rank's batch as
+/// stops a rank's main thread at the start of a step, with `at=update` just before its
+/// optimizer updates the parameters, or with `at=startup` while it initialises them; `--fault nan:rank=0:step=3` makes that rank's batch as
 /// a NaN in its input would (a NaN loss and NaN gradients); `--fault slow:rank=1:step=1[:us=200]`
 /// makes that rank, from that step on, sleep `us` microseconds per example it computes, as a
 /// slower core would. They exist for tests only: the option is refused unless
@@ -20,9 +20,10 @@ public struct FaultInjection: Sendable, Equatable {
         case slow(microsecondsPerSample: Int)
     }
 
-    /// Where in its step a stalled rank stops.
+    /// Where a stalled rank stops: at the start of a step, just before its update, or while
+    /// it initialises the parameters at start-up (rank 0, as the others wait for them).
     public enum StallPoint: String, Sendable, Equatable {
-        case step, update
+        case step, update, startup
     }
 
     public let kind: Kind
@@ -42,7 +43,7 @@ extension FaultInjection {
     func wrap(_ model: TrainableModel, rank: Int, recorder: PhaseRecorder) -> TrainableModel {
         guard self.rank == rank else { return model }
         switch kind {
-        case .nan, .slow, .stall(_, .step): return FaultyModel(model, fault: self, recorder: recorder)
+        case .nan, .slow, .stall(_, .step), .stall(_, .startup): return FaultyModel(model, fault: self, recorder: recorder)
         case .stall(_, .update): return model
         }
     }
@@ -76,7 +77,10 @@ private final class FaultyModel: TrainableModel {
     var maxBatch: Int { inner.maxBatch }
     var predictionsPerExample: Int { inner.predictionsPerExample }
     var modelFlopsPerExample: Double { inner.modelFlopsPerExample }
-    func initialize(seed: UInt64) { inner.initialize(seed: seed) }
+    func initialize(seed: UInt64) {
+        if case .stall(_, .startup) = fault.kind { fault.stall() }
+        inner.initialize(seed: seed)
+    }
     func backward(batch: Int, observer: GradientObserver) { inner.backward(batch: batch, observer: observer) }
     func evaluate(batch: Int) -> (loss: Double, correct: Int) { inner.evaluate(batch: batch) }
 
@@ -88,7 +92,7 @@ private final class FaultyModel: TrainableModel {
             return .nan
         case let .slow(us) where step >= fault.step:
             usleep(UInt32(us * batch))
-        case .stall where step == fault.step && stalledAt != step:
+        case .stall(_, .step) where step == fault.step && stalledAt != step:
             stalledAt = step
             fault.stall()
         default:

@@ -20,6 +20,9 @@ public struct RunOptions: Sendable {
     public var resume: ResumeSource?
     /// A test-only fault (see FaultInjection).
     public var fault: FaultInjection?
+    /// What the rank is doing, for a watchdog started before the trainer (so that it watches
+    /// start-up's collectives too); nil: the trainer's own, unwatched.
+    public var activity: RankActivity?
 
     public init() {}
 }
@@ -69,22 +72,27 @@ public final class Trainer {
     /// checkpoint or broadcasts rank 0's initial parameters, and sizes the epoch.
     public convenience init(settings: TrainingConfig, comm: Communicator, options: RunOptions) throws {
         try self.init(settings: settings, comm: comm, options: options,
-                      workload: Workloads.make(settings, world: comm.size, rank: comm.rank))
+                      prepared: .prepare(settings, world: comm.size, rank: comm.rank))
     }
 
-    init(settings: TrainingConfig, comm: Communicator, options: RunOptions, workload: Workload) throws {
+    /// The same, from what this rank has prepared on its own (see `TrainingPreparation`).
+    public init(settings: TrainingConfig, comm: Communicator, options: RunOptions, prepared: TrainingPreparation) throws {
+        let workload = prepared.workload
         self.settings = settings
         self.comm = comm
         self.options = options
         BLASThreads.set(1)  // one rank per core: OpenBLAS's own threads would only compete
+        recorder = PhaseRecorder(timeline: Timeline(enabled: options.recordTimeline, capacity: 0),
+                                 activity: options.activity ?? RankActivity())
+        // Every collective of start-up is a wait the watchdog watches.
+        recorder.waiting(.waitingStartup)
         // Before the first collective whose presence depends on the config (the shared memory).
         try StartupCheck.verify(settings: settings, comm: comm)
         let choice = SyncChoice(settings.sync, comm: comm)
-        recorder = PhaseRecorder(timeline: Timeline(enabled: options.recordTimeline, capacity: 0), activity: RankActivity())
         let (built, examples) = try workload(choice.memory)
         let optimizer = Self.makeOptimizer(settings.optimizer, built.parameters)
         let resumed = try Self.resume(options.resume, settings: settings, comm: comm, layout: Checkpoint.layout(built.parameters, optimizer),
-                                      notes: &notes)
+                                      activity: recorder.activity, notes: &notes)
         plan = try StepPlan(settings.train, world: comm.size, rank: comm.rank,
                             resumed: resumed.map { ($0.point.metadata.globalBatch, $0.point.path) })
         if let point = resumed?.point, plan.accumulate != settings.train.accumulate {
@@ -107,7 +115,7 @@ public final class Trainer {
         schedule = LRSchedule(lr: settings.lr, decay: s.decay, warmupSteps: s.warmupSteps, totalSteps: totalSteps,
                               scaling: s.linearScaling ? (plan.globalBatch, s.baseBatch) : nil)
         evaluator = Evaluator(model: model, source: source, comm: comm, settings: t)
-        checkpointer = try Checkpointer(settings.checkpoint, comm: comm, store: built.parameters, optimizer: optimizer)
+        checkpointer = Checkpointer(settings.checkpoint, comm: comm, store: built.parameters, optimizer: optimizer)
         agreement = Agreement(comm: comm)
         if let resumed {
             try restore(resumed.point, memory: choice.sharedParameters)
@@ -115,12 +123,14 @@ public final class Trainer {
         } else {
             try initializeParameters(seed: t.seed, memory: choice.sharedParameters)
         }
+        recorder.activity.set(.starting, step: state.step)
     }
+
+    /// What each gradient bucket holds, for a watchdog's verdict.
+    public var bucketNames: [String] { sync.bucketNames }
 
     /// Trains to the end (or the accuracy target, or a stop signal) and returns the summary.
     public func run() throws -> RunSummary {
-        let watchdog = try startWatchdog()
-        defer { watchdog?.stop() }
         printNotes()
         let t = settings.train
         var stepTimes = StepTimes()

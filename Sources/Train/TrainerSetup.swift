@@ -6,6 +6,7 @@ import Host
 import NN
 import RunConfig
 import Tensor
+import Trace
 
 /// How a trainer comes to its first step: its optimizer, the checkpoint it resumes, its first
 /// parameters, and the watchdog.
@@ -23,9 +24,13 @@ extension Trainer {
 
     /// The checkpoint `source` names, loaded on rank 0 and shared, with how long that took.
     static func resume(_ source: ResumeSource?, settings: TrainingConfig, comm: Communicator,
-                       layout: [(name: String, shape: [Int])], notes: inout [String]) throws -> (point: Resume.Point, seconds: Double)? {
+                       layout: [(name: String, shape: [Int])], activity: RankActivity,
+                       notes: inout [String]) throws -> (point: Resume.Point, seconds: Double)? {
         guard let source else { return nil }
         let start = MonotonicClock.nanoseconds()
+        // Rank 0 reads and verifies the file while the others wait for what it finds.
+        if comm.rank == 0 { activity.set(.starting, step: 0) }
+        defer { activity.set(.waitingStartup, step: 0) }
         let point = try Resume.load(source, checkpointDirectory: settings.checkpoint.directory, comm: comm, layout: layout,
                                     notes: &notes)
         return (point, MonotonicClock.seconds(since: start))
@@ -34,13 +39,15 @@ extension Trainer {
     /// Fills the parameters from `seed` on rank 0 and gives every rank the same: through the
     /// node's one copy in `memory`, or by a broadcast.
     func initializeParameters(seed: UInt64, memory: NodeMemory?) throws {
+        if memory == nil || comm.rank == 0 {
+            recorder.activity.set(.starting, step: 0)
+            model.initialize(seed: seed)
+            recorder.waiting(.waitingStartup)
+        }
         if let memory {
-            if comm.rank == 0 { model.initialize(seed: seed) }
             try memory.synchronize()
         } else {
-            model.initialize(seed: seed)
-            let values = model.parameters.values.buffer
-            try comm.broadcast(UnsafeMutableRawBufferPointer(values), root: 0)
+            try comm.broadcast(UnsafeMutableRawBufferPointer(model.parameters.values.buffer), root: 0)
         }
     }
 
@@ -79,15 +86,6 @@ extension Trainer {
             optimizerSteps: optimizer.steps, lrBase: schedule.base, lrNext: schedule.lr(at: state.step),
             config: settings.config.canonicalText, configHash: SHA256.hex(settings.config.canonicalText), world: comm.size,
             globalBatch: plan.globalBatch, batchPerRank: t.batch, accumulate: plan.accumulate)
-    }
-
-    /// The watchdog of a multi-rank run, started here rather than in init: its thread must stop
-    /// (the caller defers it) before any exit path.
-    func startWatchdog() throws -> Watchdog? {
-        guard comm.size > 1 else { return nil }
-        let names = sync.bucketNames
-        return try Watchdog(activity: recorder.activity, comm: comm, timeoutSeconds: settings.comm.timeoutSeconds,
-                            describeBucket: { names.indices.contains($0) ? names[$0] : "?" })
     }
 
     /// What changed about the run goes to stderr on rank 0, even with --quiet.

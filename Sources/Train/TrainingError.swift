@@ -2,10 +2,16 @@
 public struct TrainingError: Error, Equatable, CustomStringConvertible {
     public let description: String
     public let exitCode: Int32
+    /// Whether every rank meets this error alike (it follows from values the ranks agreed on),
+    /// or it may be this rank's alone; see the CLI's rule for fatal errors.
+    public let sameOnEveryRank: Bool
 
-    public init(_ description: String, exitCode: Int32 = ExitCode.failure) {
+    /// - Parameter sameOnEveryRank: by default, usage errors, non-finite gradients and ranks
+    ///   that disagree, which the ranks find together.
+    public init(_ description: String, exitCode: Int32 = ExitCode.failure, sameOnEveryRank: Bool? = nil) {
         self.description = description
         self.exitCode = exitCode
+        self.sameOnEveryRank = sameOnEveryRank ?? [ExitCode.usage, ExitCode.nonFinite, ExitCode.mismatch].contains(exitCode)
     }
 }
 

@@ -28,19 +28,20 @@ public final class Watchdog: @unchecked Sendable {
     private let size: Int
     private let timeout: Double
     private let grace: Double
-    private let describeBucket: @Sendable (Int) -> String
+    /// What each gradient bucket holds, once the trainer has cut them.
+    private let bucketNames = Mutex<[String]>([])
     private let running = Atomic<Bool>(true)
     private let stopped = DispatchSemaphore(value: 0)
 
-    public init(activity: RankActivity, comm: Communicator, timeoutSeconds: Double,
-                describeBucket: @escaping @Sendable (Int) -> String) throws(CommError) {
+    /// Starts watching `activity`; from the first collective of a run on, so that start-up's
+    /// waits are watched too.
+    public init(activity: RankActivity, comm: Communicator, timeoutSeconds: Double) throws(CommError) {
         self.activity = activity
         rank = comm.rank
         self.comm = comm
         size = comm.size
         timeout = timeoutSeconds
         grace = min(10, max(2, timeoutSeconds / 2))
-        self.describeBucket = describeBucket
         guard let channel = try comm.makeSideChannel() else {
             preconditionFailure("Watchdog: a world of one has no side channel")
         }
@@ -52,6 +53,11 @@ public final class Watchdog: @unchecked Sendable {
         }
         t.name = "lockstep-watchdog"
         t.start()
+    }
+
+    /// Names the gradient buckets in the verdict (see `GradientSync.bucketNames`).
+    public func nameBuckets(_ names: [String]) {
+        bucketNames.withLock { $0 = names }
     }
 
     /// Stops watching and waits for the thread to leave MPI (before MPI_Finalize).
@@ -133,7 +139,11 @@ public final class Watchdog: @unchecked Sendable {
         return "watchdog: step \(stall.step): \(stall.kind.awaited)\(bucketText(stall.bucket)) has not completed after \(String(format: "%.1f", timeout)) s (comm.timeout_s): \(arrivedText); \(late.joined(separator: "; ")). Aborting the job"
     }
 
-    private func bucketText(_ bucket: Int) -> String { bucket >= 0 ? " (bucket \(bucket): \(describeBucket(bucket)))" : "" }
+    private func bucketText(_ bucket: Int) -> String {
+        guard bucket >= 0 else { return "" }
+        let name = bucketNames.withLock { $0.indices.contains(bucket) ? $0[bucket] : "?" }
+        return " (bucket \(bucket): \(name))"
+    }
 
     private func seconds(_ ms: Int) -> String { String(format: "%.1f s", Double(ms) / 1000) }
 

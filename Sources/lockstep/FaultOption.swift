@@ -25,7 +25,7 @@ enum FaultOption {
         switch parts.first {
         case "stall":
             guard let at = FaultInjection.StallPoint(rawValue: fields["at"] ?? "step") else {
-                throw ConfigError("--fault \(spec): at must be step or update")
+                throw ConfigError("--fault \(spec): at must be step, update or startup")
             }
             kind = .stall(seconds: fields["seconds"].flatMap(Double.init) ?? 3600, at: at)
         case "nan": kind = .nan

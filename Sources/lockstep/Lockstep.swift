@@ -5,6 +5,7 @@ import Foundation
 import Host
 import Reports
 import RunConfig
+import Tensor
 import Train
 
 @main
@@ -20,6 +21,7 @@ struct LockstepCommand: ParsableCommand {
     static func main() {
         ProcessorCheck.requireKernelFeatures()
         ProcessorCheck.restartWithBetterBLASKernel()
+        TensorStorage.onOutOfMemory { bytes in Failure.exit(OutOfMemory(bytes: bytes)) }
         let command: ParsableCommand
         do {
             command = try parseAsRoot()

@@ -6,6 +6,7 @@ import Foundation
 import Host
 import Reports
 import RunConfig
+import Trace
 import Train
 
 struct TrainCommand: ParsableCommand {
@@ -36,9 +37,19 @@ struct TrainCommand: ParsableCommand {
     func run() throws {
         let wallStart = MonotonicClock.nanoseconds()
         StopSignal.install()
-        try World.start()  // first, so that only rank 0 reports a usage or config error
-        let injected = try fault.map { spec throws(ConfigError) in try FaultOption.parse(spec) }
-        let settings = try configOptions.load()
+        try World.start()
+        // What each rank can get wrong on its own, before the ranks meet in any collective.
+        let (settings, injected, prepared) = try StartupAgreement.run {
+            let injected = try fault.map { spec throws(ConfigError) in try FaultOption.parse(spec) }
+            let settings = try configOptions.load()
+            let prepared = try TrainingPreparation.prepare(settings, world: World.size, rank: World.rank)
+            if World.rank == 0 {
+                for (option, path) in [("--summary", summary), ("--timeline", timeline)] {
+                    if let path { try OutputFile.checkWritable(path, option: option) }
+                }
+            }
+            return (settings, injected, prepared)
+        }
         let comm = try World.communicator(settings.comm)
         var options = RunOptions()
         options.printProgress = !quiet
@@ -46,7 +57,13 @@ struct TrainCommand: ParsableCommand {
         options.recordTimeline = timeline != nil
         options.resume = resume.map(ResumeSource.init)
         options.fault = injected
-        let trainer = try Trainer(settings: settings, comm: comm, options: options)
+        options.activity = RankActivity()
+        // Watching from the first collective on; stopped before MPI_Finalize on every path out.
+        let watchdog = comm.size > 1
+            ? try Watchdog(activity: options.activity!, comm: comm, timeoutSeconds: settings.comm.timeoutSeconds) : nil
+        defer { watchdog?.stop() }
+        let trainer = try Trainer(settings: settings, comm: comm, options: options, prepared: prepared)
+        watchdog?.nameBuckets(trainer.bucketNames)
         if comm.rank == 0 && !quiet {
             Console.line("lockstep \(Lockstep.version): \(settings.modelName), \(trainer.model.parameters.totalCount) parameters, world \(comm.size), global batch \(trainer.globalBatch), \(trainer.totalSteps) steps")
         }
@@ -65,6 +82,7 @@ struct TrainCommand: ParsableCommand {
             }
         }
         comm.shutdown()
+        watchdog?.stop()
         if result.stoppedBy == StopSignal.name(SIGTERM) || result.stoppedBy == StopSignal.name(SIGUSR1) {
             if comm.rank == 0 {
                 FileHandle.standardError.write(Data("lockstep: stopped by \(result.stoppedBy) after step \(result.steps); checkpoint written, resume with --resume latest\n".utf8))

@@ -43,6 +43,22 @@ final class WatchdogTests: XCTestCase {
         }
     }
 
+    /// Rank 0 stalled while it initialises the parameters that the others wait for at start-up:
+    /// start-up's collectives are watched too, and the verdict names that wait.
+    func testAStallAtStartUpIsNamedAndTheJobEnds() {
+        let result = Lockstep.mpirun(2, Tiny.train(["train.steps=5", "comm.timeout_s=2"],
+                                                   ["--fault", "stall:rank=0:step=1:at=startup"]),
+                                     environment: ["LOCKSTEP_FAULT_INJECTION": "1"], timeout: 60)
+        assertFailed(result, code: 3, contains: [], "rank 0 stalled at start-up")
+        XCTAssertLessThan(result.seconds, 15, "the watchdog (timeout 2 s) took too long to end the job\n\(result.output)")
+        let lines = errorLines(result).filter { $0.contains("watchdog") }
+        XCTAssertEqual(lines.count, 1, "one watchdog line\n\(result.output)")
+        for text in ["step 0: the start-up exchange (checks, parameters, resume) has not completed", "rank 1 arrived",
+                     "rank 0 has not: it is at step 0, starting"] {
+            XCTAssertTrue(lines.first?.contains(text) ?? false, "the watchdog line lacks \"\(text)\": \(lines.first ?? "")")
+        }
+    }
+
     /// The fault option is refused unless the environment opts in, so a normal run cannot reach it.
     func testFaultOptionNeedsTheEnvironmentGate() {
         let result = Lockstep.run(Tiny.train(["train.steps=5"], ["--fault", "stall:rank=1:step=5"]),
