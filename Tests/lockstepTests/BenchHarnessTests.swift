@@ -178,4 +178,192 @@ final class BenchHarnessTests: XCTestCase {
         XCTAssertEqual(bad.status, 2, bad.output)
         XCTAssertTrue(bad.stderr.contains("bench/deterministic: --chunks: expected sizes like 128,64, got 0"), bad.output)
     }
+
+    /// A GPT small enough for a smoke test, and a text for it, in `dir`; returns the config's path.
+    private func tinyGPT(in dir: String) throws -> (config: String, corpus: String) {
+        let corpus = dir + "/text.txt"
+        let line = "In the beginning was the word, and the word was with the harness. "
+        try String(repeating: line, count: 400).write(toFile: corpus, atomically: true, encoding: .utf8)
+        let config = dir + "/tiny-gpt.toml"
+        try """
+            [model]
+            type = "gpt"
+            name = "gpt-bench-test"
+            vocab = 256
+            context = 16
+            layers = 1
+            heads = 2
+            embed = 16
+
+            [data]
+            dataset = "text"
+            path = "\(corpus)"
+            val_windows = 4
+
+            [train]
+            steps = 5
+            batch = 2
+            seed = 0
+
+            [optimizer]
+            name = "adamw"
+            lr = 1e-3
+
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        return (config, corpus)
+    }
+
+    /// scripts/bench/gpt --quick on a tiny GPT: Lockstep and two runs of a stub peer
+    /// (Tests/Peers/gpt_peer_stub.py, which prints the line a real peer prints and needs no
+    /// PyTorch) alternate at worlds 1 and 2, each (world, system) once per round; the medians,
+    /// ratios, efficiencies and MFU of summary.json and table.md are made of the raw runs.
+    func testGPTComparisonScript() throws {
+        let dir = Lockstep.temporaryDirectory("gpt-compare")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (config, corpus) = try tinyGPT(in: dir)
+        let out = dir + "/out"
+        // HASWELL: kernels every machine that runs the release build has (it needs AVX2).
+        let summary = try benchScript("gpt", ["--quick", "--rounds", "2", "--config", config, "--coretype", "HASWELL",
+                                              "--peer", Lockstep.path("Tests/Peers/gpt_peer_stub.py"),
+                                              "--python", "/usr/bin/python3",
+                                              "--python", "/usr/bin/python3", "--peer-args", "--sdpa --step-ms 2"], out: out)
+        func number(_ object: [String: Any]?, _ key: String) -> Double { (object?[key] as? NSNumber)?.doubleValue ?? .nan }
+        func median(_ values: [Double]) -> Double {
+            let s = values.sorted()
+            return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
+        }
+        XCTAssertEqual(summary["complete"] as? Bool, true)
+        XCTAssertEqual(summary["quick"] as? Bool, true)
+        XCTAssertEqual(summary["worlds"] as? [Int], [1, 2])
+        XCTAssertEqual(summary["timed_steps"] as? Int, 5)
+        XCTAssertEqual((summary["environment"] as? [String: String])?["OPENBLAS_CORETYPE"], "HASWELL")
+        XCTAssertEqual(summary["corpus"] as? String, URL(fileURLWithPath: corpus).resolvingSymlinksInPath().path)
+        let systems = ["lockstep", "peer-1", "peer-2"], worlds = [1, 2]
+        let runs = try XCTUnwrap(summary["runs"] as? [[String: Any]], "no runs")
+        XCTAssertEqual(runs.count, 2 * worlds.count * systems.count)
+        XCTAssertEqual(summary["planned_runs"] as? Int, runs.count)
+
+        // Every round holds every (world, system) once; the second runs them in reverse order.
+        var firstOrder: [String] = []
+        for round in [1, 2] {
+            let inRound = runs.filter { $0["round"] as? Int == round }.sorted { ($0["order"] as? Int ?? 0) < ($1["order"] as? Int ?? 0) }
+            let keys = inRound.map { "\($0["world"] as? Int ?? 0) \($0["system"] as? String ?? "?")" }
+            XCTAssertEqual(Set(keys), Set(worlds.flatMap { w in systems.map { "\(w) \($0)" } }), "round \(round)")
+            XCTAssertEqual(keys.count, worlds.count * systems.count, "round \(round): \(keys)")
+            if round == 1 { firstOrder = keys } else { XCTAssertEqual(keys, Array(firstOrder.reversed()), "round 2 runs round 1 backwards") }
+        }
+        XCTAssertEqual(firstOrder, ["1 lockstep", "1 peer-1", "1 peer-2", "2 lockstep", "2 peer-1", "2 peer-2"])
+
+        for run in runs {
+            let world = run["world"] as? Int ?? 0, system = run["system"] as? String ?? "?", what = "\(system) at world \(world)"
+            XCTAssertGreaterThan(number(run, "tokens_per_s"), 0, what)
+            XCTAssertEqual(run["timed_steps"] as? Int, 5, what)
+            let rss = (run["peak_rss_mb_ranks"] as? [NSNumber])?.map(\.doubleValue) ?? []
+            XCTAssertEqual(rss.count, world, "\(what): one peak RSS per rank")
+            XCTAssertTrue(rss.allSatisfy { $0 > 1 }, "\(what): \(rss)")
+            XCTAssertEqual(number(run, "peak_rss_mb"), rss.max() ?? .nan, what)
+            let command = run["command"] as? String ?? ""
+            XCTAssertTrue(command.hasPrefix("mpirun -np \(world) "), "\(what): \(command)")
+            XCTAssertTrue(command.contains("/usr/bin/time -f %M"), "\(what): every system's RSS is measured the same way: \(command)")
+            if system == "lockstep" {
+                XCTAssertTrue(command.contains("train --config \(config)") && command.contains("--set train.eval_every=0"), command)
+                XCTAssertEqual(run["blas_kernel"] as? String, "Haswell", what)
+            } else {
+                XCTAssertTrue(command.contains("--corpus \(URL(fileURLWithPath: corpus).resolvingSymlinksInPath().path) --steps 5 --batch 2 --layers 1 --heads 2 --embed 16 --context 16"),
+                              "\(what): the peer gets the config's shape: \(command)")
+                let printed = run["peer_output"] as? [String: Any]
+                XCTAssertEqual(printed?["world"] as? Int, world, what)
+                XCTAssertEqual(printed?["sdpa"] as? Bool, system == "peer-2", "\(what): --peer-args go to their own --python")
+                XCTAssertEqual(run["params"] as? Int, runs.first { $0["system"] as? String == "lockstep" }?["params"] as? Int,
+                               "\(what): the stub counts the parameters as nanoGPT does")
+            }
+        }
+
+        // Medians, ratios, efficiencies and MFU, recomputed from the raw runs.
+        func raw(_ system: String, _ world: Int, _ key: String) -> [Double] {
+            runs.filter { $0["system"] as? String == system && $0["world"] as? Int == world }.map { number($0, key) }
+        }
+        let rows = try XCTUnwrap(summary["rows"] as? [[String: Any]])
+        let ratios = try XCTUnwrap(summary["ratios"] as? [[String: Any]])
+        let scaling = try XCTUnwrap(summary["scaling"] as? [[String: Any]])
+        let lockstepRun = try XCTUnwrap(runs.first { $0["system"] as? String == "lockstep" })
+        let flopsPerToken = number(lockstepRun, "model_flops_per_step") / number(lockstepRun, "global_batch") / 16
+        XCTAssertEqual(number(summary, "flops_per_token"), flopsPerToken, accuracy: 1e-9 * flopsPerToken)
+        XCTAssertEqual(rows.count, worlds.count * systems.count)
+        for world in worlds {
+            for system in systems {
+                let row = try XCTUnwrap(rows.first { $0["world"] as? Int == world && $0["system"] as? String == system }, "\(system) \(world)")
+                let tokens = row["tokens_per_s"] as? [String: Any]
+                XCTAssertEqual(number(tokens, "median"), median(raw(system, world, "tokens_per_s")), accuracy: 1e-6, "\(system) \(world)")
+                XCTAssertEqual(number(tokens, "min"), raw(system, world, "tokens_per_s").min() ?? .nan, "\(system) \(world)")
+                let mfu = median(raw(system, world, "tokens_per_s")) * flopsPerToken / (Double(world) * 165e9)
+                XCTAssertEqual(number(row, "mfu"), mfu, accuracy: 1e-9 * mfu, "\(system) \(world): MFU")
+                if system != "lockstep" {
+                    let ratio = try XCTUnwrap(ratios.first { $0["world"] as? Int == world && $0["peer"] as? String == system })
+                    let expected = median(raw("lockstep", world, "tokens_per_s")) / median(raw(system, world, "tokens_per_s"))
+                    XCTAssertEqual(number(ratio, "tokens_per_s"), expected, accuracy: 1e-9 * expected, "\(system) \(world): ratio")
+                    let rss = median(raw("lockstep", world, "peak_rss_mb")) / median(raw(system, world, "peak_rss_mb"))
+                    XCTAssertEqual(number(ratio, "peak_rss_mb_per_rank"), rss, accuracy: 1e-9 * rss, "\(system) \(world): RSS ratio")
+                }
+            }
+        }
+        XCTAssertEqual(ratios.count, 2 * worlds.count)
+        for system in systems {
+            let row = try XCTUnwrap(scaling.first { $0["system"] as? String == system && $0["world"] as? Int == 2 }, system)
+            let expected = median(raw(system, 2, "tokens_per_s")) / (2 * median(raw(system, 1, "tokens_per_s")))
+            XCTAssertEqual(number(row, "efficiency"), expected, accuracy: 1e-9 * expected, "\(system): scaling efficiency")
+        }
+
+        // The table: a row per (world, system), the ratios as printed, an efficiency per system.
+        let table = try String(contentsOfFile: out + "/table.md", encoding: .utf8)
+        let lines = table.split(separator: "\n").map(String.init)
+        for world in worlds {
+            for (system, label) in [("lockstep", "Lockstep"), ("peer-1", "PyTorch 0.0+stub"), ("peer-2", "PyTorch 0.0+stub --sdpa --step-ms 2")] {
+                let row = lines.filter { $0.hasPrefix("| \(world) | \(label) |") }
+                XCTAssertEqual(row.count, 1, "\(label) at world \(world)\n\(table)")
+                if system != "lockstep", let line = row.first {
+                    let ratio = median(raw("lockstep", world, "tokens_per_s")) / median(raw(system, world, "tokens_per_s"))
+                    XCTAssertEqual(line.split(separator: "|").map { $0.trimmingCharacters(in: .whitespaces) }[3],
+                                   String(format: "%.2f", ratio), "\(label) at world \(world)\n\(table)")
+                }
+            }
+        }
+        XCTAssertEqual(lines.filter { $0.hasSuffix("| world 1 → 2 |") }.count, systems.count, table)
+    }
+
+    /// scripts/bench/gpt: a peer that fails ends the run with one line (which run, its exit
+    /// status, its last words) and keeps the runs before it; bad options are usage errors.
+    func testGPTComparisonScriptFailures() throws {
+        let dir = Lockstep.temporaryDirectory("gpt-compare-fail")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (config, _) = try tinyGPT(in: dir)
+        let script = Lockstep.path("scripts/bench/gpt"), stub = Lockstep.path("Tests/Peers/gpt_peer_stub.py")
+        let environment = Lockstep.environment.merging(["LOCKSTEP_BIN": Lockstep.binary]) { $1 }
+        let failed = runProcess(script, ["--quick", "--worlds", "1", "--rounds", "1", "--config", config, "--coretype", "HASWELL",
+                                         "--peer", stub, "--python", "/usr/bin/python3", "--peer-args", "--fail 3", "--out", dir + "/out"],
+                                environment: environment, timeout: 300)
+        XCTAssertEqual(failed.status, 1, failed.output)
+        let errors = failed.stderr.split(separator: "\n").filter { $0.hasPrefix("bench/gpt:") }
+        XCTAssertEqual(errors.count, 1, failed.output)
+        XCTAssertTrue(errors.first?.contains("r1-w1-peer-1 failed with exit status 3: gpt_peer_stub: failing with status 3 as asked") == true,
+                      failed.output)
+        let partial = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/out/summary.json"))) as? [String: Any]
+        XCTAssertEqual(partial?["complete"] as? Bool, false)
+        XCTAssertEqual((partial?["runs"] as? [[String: Any]])?.map { $0["system"] as? String }, ["lockstep"])
+
+        let cases: [([String], String)] = [
+            (["--rounds", "0"], "--rounds: expected a positive number, got 0"),
+            (["--worlds", "1,x"], "--worlds: expected sizes like 1,2, got 1,x"),
+            (["--peer-args", "--sdpa"], "--peer-args belongs to the --python before it"),
+            (["--python", "/usr/bin/python3"], "--python runs the --peer script; give --peer PATH too"),
+            (["--peak-gflops", "0"], "--peak-gflops: expected a positive number"),
+            (["--config", Lockstep.path("Configs/fashion-mlp.toml")], "model.type is not \"gpt\""),
+        ]
+        for (arguments, message) in cases {
+            let result = runProcess(script, ["--config", config] + arguments, environment: environment, timeout: 60)
+            XCTAssertEqual(result.status, 2, "\(arguments)\n\(result.output)")
+            XCTAssertTrue(result.stderr.contains("bench/gpt: ") && result.stderr.contains(message), "\(arguments)\n\(result.output)")
+            XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, "\(arguments): one line\n\(result.output)")
+        }
+    }
 }
