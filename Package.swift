@@ -80,7 +80,7 @@ let package = Package(
         ]),
         .testTarget(name: "TrainTests", dependencies: ["Train", "TestSupport"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Bench", "Train", "GradSync", "Host", "NN", "TestSupport"]),
-        .testTarget(name: "lockstepTests", dependencies: ["TestSupport"]),
+        .testTarget(name: "lockstepTests", dependencies: ["TestSupport", "Data"]),
         .testTarget(name: "TOMLTests", dependencies: ["TOML"]),
 
         // Fuzz targets, one executable per reader: built by scripts/fuzz with libFuzzer and

@@ -32,6 +32,13 @@ public enum MPIRuntime {
         return Int(rank)
     }
 
+    /// The number of processes in MPI_COMM_WORLD.
+    public static var worldSize: Int {
+        var size: Int32 = 0
+        MPI_Comm_size(lockstep_comm_world(), &size)
+        return Int(size)
+    }
+
     /// Ends every process of the job with `code` (MPI_Abort on MPI_COMM_WORLD).
     public static func abortWorld(code: Int32) -> Never {
         MPI_Abort(lockstep_comm_world(), code)

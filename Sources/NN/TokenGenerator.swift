@@ -17,6 +17,8 @@ public final class TokenGenerator {
     public let cache: KVCache
     /// The tokens a crop keeps, 0..<T.
     public let keep: Int
+    /// The crops since `start`.
+    public private(set) var crops = 0
 
     /// - Precondition: `keep` in 0..<T.
     public init(model: GPT, keep: Int? = nil) {
@@ -35,6 +37,7 @@ public final class TokenGenerator {
         let seen = prompt.suffix(model.config.context)
         _ = UnsafeMutableBufferPointer(rebasing: model.tokens[0..<seen.count]).update(fromContentsOf: seen)
         cache.clear()
+        crops = 0
         model.forward(appending: seen.count, to: cache)
     }
 
@@ -49,6 +52,7 @@ public final class TokenGenerator {
         }
         for i in 0..<keep { tokens[i] = tokens[context - keep + i] }
         tokens[keep] = token
+        crops += 1
         cache.clear()
         model.forward(appending: keep + 1, to: cache)
     }

@@ -35,5 +35,11 @@ enum World {
         return MPIRuntime.worldRank
     }
 
+    /// The number of processes in the job: MPI's world, or 1 without MPI.
+    static var size: Int {
+        guard MPIRuntime.isInitialized else { return 1 }
+        return MPIRuntime.worldSize
+    }
+
     static func finish() { MPIRuntime.finalize() }
 }
