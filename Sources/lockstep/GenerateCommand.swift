@@ -38,7 +38,7 @@ struct GenerateCommand: ParsableCommand {
     var tokens: Int
 
     @Option(help: "Softmax temperature; 0 is greedy.")
-    var temperature: Double = 0.8
+    var temperature: Float = 0.8
 
     @Option(help: "Draw from the k most likely tokens only.")
     var topK: Int?
@@ -56,7 +56,7 @@ struct GenerateCommand: ParsableCommand {
         }
         guard tokens >= 1 else { throw UsageError("--tokens must be at least 1, got \(tokens)") }
         guard temperature.isFinite && temperature >= 0 else {
-            throw UsageError("--temperature must be 0 (greedy) or more, got \(temperature)")
+            throw UsageError("--temperature must be a finite number, 0 (greedy) or more, got \(temperature)")
         }
         if let topK, topK < 1 { throw UsageError("--top-k must be at least 1, got \(topK)") }
         if let keep, keep < 0 { throw UsageError("--keep must be 0 or more, got \(keep)") }
@@ -79,7 +79,7 @@ struct GenerateCommand: ParsableCommand {
 
         BLASThreads.set(1)
         let generator = TokenGenerator(model: loaded.model, keep: keep)
-        var sampler = TokenSampler(vocab: config.vocab, temperature: Float(temperature), topK: topK, seed: seed)
+        var sampler = TokenSampler(vocab: config.vocab, temperature: temperature, topK: topK, seed: seed)
         var output = TokenWriter(bytes: loaded.dataset == .text)
         for id in promptIds { output.write(Int32(id)) }
         let start = MonotonicClock.nanoseconds()
