@@ -47,7 +47,7 @@ public enum Resume {
                     }
                     loaded = try CheckpointFolder.newestValid(in: checkpointDirectory, notes: &notes)
                 }
-                try checkLayout(loaded!, against: layout)
+                try loaded!.checkLayout(layout, whole: true)
             } catch {
                 failure = "\(error)"
             }
@@ -62,25 +62,6 @@ public enum Resume {
         if comm.rank != 0 { data = [UInt8](repeating: 0, count: Int(count[0])) }
         try data.withUnsafeMutableBytes { b in try comm.broadcast(b, root: 0) }
         return Point(path: path, metadata: try CheckpointMetadata(strings: decode(meta), path: path), data: data)
-    }
-
-    /// The checkpoint's tensors must be this run's, in this run's order.
-    private static func checkLayout(_ c: LoadedCheckpoint, against layout: [(name: String, shape: [Int])]) throws(CheckpointError) {
-        let theirs = c.header.entries
-        for (i, mine) in layout.enumerated() {
-            guard i < theirs.count else {
-                throw CheckpointError("\(c.path): has no \(mine.name); it was written for another model or optimizer (\(c.metadata.optimizer))")
-            }
-            guard theirs[i].name == mine.name else {
-                throw CheckpointError("\(c.path): holds \(theirs[i].name) where this run has \(mine.name); it was written for another model or optimizer (\(c.metadata.optimizer))")
-            }
-            guard theirs[i].shape == mine.shape else {
-                throw CheckpointError("\(c.path): \(mine.name) is \(theirs[i].shape) there and \(mine.shape) in this model")
-            }
-        }
-        if theirs.count > layout.count {
-            throw CheckpointError("\(c.path): holds \(theirs[layout.count].name), which this run's model and optimizer do not have")
-        }
     }
 
     private static func encode(_ metadata: [String: String]) -> String {

@@ -26,12 +26,13 @@ public final class GPT {
     /// (maxBatch, T, V): the loss's gradient with respect to the logits.
     public let logitsGradient: Tensor
 
-    private let blocks: [TransformerBlock]
+    let blocks: [TransformerBlock]
     /// The residual stream, L + 1 buffers of (maxBatch·T, C): the embeddings, then each block's output.
-    private let residuals: [Tensor]
-    private let lnF: LayerNorm
+    let residuals: [Tensor]
+    let lnF: LayerNorm
     /// wte [V, C] and wpe [T, C] and their gradients.
-    private let tokenTable: Matrix, positionTable: Matrix, tokenGradient: Matrix, positionGradient: Matrix
+    let tokenTable: Matrix, positionTable: Matrix
+    private let tokenGradient: Matrix, positionGradient: Matrix
     /// (maxBatch·T, C): the residual stream's gradient, from the head down to the embeddings.
     private let residualGradient: Tensor
     private let scratch: BlockScratch
@@ -104,19 +105,19 @@ public final class GPT {
     }
 
     /// Checks here, where release builds keep preconditions (the Tensor kernels drop theirs),
-    /// that the first `count` ids are tokens: an id out of range would read outside wte.
-    private func checkIds(_ ids: UnsafeMutableBufferPointer<Int32>, count: Int, _ what: String) {
+    /// that the ids in `range` are tokens: an id out of range would read outside wte.
+    func checkIds(_ ids: UnsafeMutableBufferPointer<Int32>, _ range: Range<Int>, _ what: String) {
         let vocab = Int32(config.vocab)
-        precondition(ids[0..<count].allSatisfy { $0 >= 0 && $0 < vocab }, "GPT: \(what) outside 0..<\(vocab)")
+        precondition(ids[range].allSatisfy { $0 >= 0 && $0 < vocab }, "GPT: \(what) outside 0..<\(vocab)")
     }
 
-    private func stream(_ i: Int, rows: Int) -> Matrix { Matrix(residuals[i], rows: rows, cols: config.embed) }
+    func stream(_ i: Int, rows: Int) -> Matrix { Matrix(residuals[i], rows: rows, cols: config.embed) }
 
     /// Runs the first `batch` sequences of `tokens` through the model into `logits`.
     public func forward(batch: Int) {
         checkBatch(batch, "forward")
         let n = batch * config.context
-        checkIds(tokens, count: n, "a token")
+        checkIds(tokens, 0..<n, "a token")
         embeddingForward(tokens: UnsafeBufferPointer(tokens), tokenTable: tokenTable, positionTable: positionTable,
                          sequences: batch, context: config.context, into: residuals[0])   // (n, C)
         for (i, block) in blocks.enumerated() {
@@ -134,7 +135,7 @@ public final class GPT {
     public func lossAndGradient(batch: Int, gradientScale: Float) -> Double {
         checkBatch(batch, "lossAndGradient")
         let n = batch * config.context
-        checkIds(targets, count: n, "a target")
+        checkIds(targets, 0..<n, "a target")
         return softmaxCrossEntropy(logits: Matrix(logits, rows: n, cols: config.vocab), labels: UnsafeBufferPointer(targets),
                                    gradient: Matrix(logitsGradient, rows: n, cols: config.vocab), gradientScale: gradientScale)
     }
@@ -142,7 +143,7 @@ public final class GPT {
     /// The summed cross-entropy of the first `batch` sequences, without a gradient (for evaluation).
     public func loss(batch: Int) -> Double {
         checkBatch(batch, "loss")
-        checkIds(targets, count: batch * config.context, "a target")
+        checkIds(targets, 0..<batch * config.context, "a target")
         return softmaxCrossEntropy(logits: Matrix(logits, rows: batch * config.context, cols: config.vocab),
                                    labels: UnsafeBufferPointer(targets), gradient: nil, gradientScale: 0)
     }

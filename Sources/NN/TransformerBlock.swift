@@ -58,13 +58,30 @@ final class TransformerBlock {
 
     /// x: (batch·T, C) → y: (batch·T, C).
     func forward(_ x: Matrix, into y: Matrix, batch: Int) {
+        forward(x, into: y) { _, _ in
+            attention.forward(qkv: qkv, probabilities: probabilities, into: heads, batch: batch)
+        }
+    }
+
+    /// The incremental forward of one sequence: x: (n, C), positions start..<start + n → y: (n, C).
+    /// The new positions' keys and values are appended to `keys` and `values`, (heads, T, hs)
+    /// each, whose rows 0..<start hold those of the positions before.
+    func forward(_ x: Matrix, into y: Matrix, appendingTo keys: Tensor, values: Tensor, at start: Int) {
+        forward(x, into: y) { qkv, heads in
+            attention.forward(appending: qkv, at: start, keys: keys, values: values, probabilities: probabilities, into: heads)
+        }
+    }
+
+    /// The block around its attention, which `attend` runs from the first x.rows rows of qkv
+    /// (rows, 3C) into those of the heads' outputs (rows, C).
+    private func forward(_ x: Matrix, into y: Matrix, attend: (_ qkv: Matrix, _ heads: Matrix) -> Void) {
         let n = x.rows
         let qkv = rows(self.qkv, n), heads = rows(self.heads, n), middle = rows(self.middle, n)
         let pre = rows(preActivation, n), hidden = rows(self.hidden, n)
         ln1.forward(x)
         attn.forward(ln1.output(rows: n), into: qkv)                          // (n, 3C)
         addBiasRows(qkv, bias: attnBias, relu: false)
-        attention.forward(qkv: self.qkv, probabilities: probabilities, into: self.heads, batch: batch)
+        attend(qkv, heads)                                                    // (n, C)
         attnProj.forward(heads, into: middle)                                 // (n, C)
         addBiasAndResidual(middle, bias: attnProjBias, residual: x)
         ln2.forward(middle)

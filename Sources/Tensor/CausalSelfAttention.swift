@@ -53,7 +53,7 @@ public struct CausalSelfAttention: Equatable, Sendable {
     /// Backward's per sequence: dP = dY·Vᵀ, dV = Pᵀ·dY, dQ = dS·K and dK = dSᵀ·Q.
     public var backwardFlopsPerSequence: Int { 8 * embed * scoreArea }
 
-    private var scale: Float { 1 / Float(headSize).squareRoot() }
+    var scale: Float { 1 / Float(headSize).squareRoot() }
 
     /// Head h's Q (part 0), K (1) or V (2) of sequence b: (T, hs) with leading dimension 3C.
     private func part(_ qkv: Tensor, _ part: Int, _ b: Int, _ h: Int) -> Matrix {
@@ -65,7 +65,8 @@ public struct CausalSelfAttention: Equatable, Sendable {
         Matrix(t, start: b * context * embed + h * headSize, rows: context, cols: headSize, ld: embed)
     }
 
-    private func square(_ t: Tensor, _ index: Int) -> Matrix {
+    /// Square `index` (T × T) of a buffer of them, e.g. (B, heads, T, T) probabilities.
+    func square(_ t: Tensor, _ index: Int) -> Matrix {
         Matrix(t, start: index * context * context, rows: context, cols: context, ld: context)
     }
 
@@ -142,7 +143,7 @@ public struct CausalSelfAttention: Equatable, Sendable {
 
 /// Row i of `scores` (absolute row firstRow + i) becomes the softmax of its columns 0...firstRow + i,
 /// in place; its later columns become 0.
-private func causalSoftmax(_ scores: Matrix, firstRow: Int) {
+func causalSoftmax(_ scores: Matrix, firstRow: Int) {
     for i in 0..<scores.rows {
         let row = scores.pointer + i * scores.ld
         let n = firstRow + i + 1

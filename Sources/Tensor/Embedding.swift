@@ -1,21 +1,25 @@
 /// Token and position embeddings, as nanoGPT's `wte(idx) + wpe(arange(T))`.
 
-/// `x[b, t, :] = wte[tokens[b·T + t], :] + wpe[t, :]` for the first `sequences` sequences.
+/// `x[b, t, :] = wte[tokens[b·T + t], :] + wpe[p0 + t, :]` for the first `sequences` sequences,
+/// p0 being `firstPosition`: 0 for whole sequences, the position of the first new token when
+/// an incremental forward appends tokens to those before.
 ///
 /// - Parameters:
 ///   - tokens: (sequences, T) token ids, each in `0..<wte.rows`.
 ///   - tokenTable: wte, (V, C).
-///   - positionTable: wpe, (T_max, C) with T ≤ T_max; the first T rows are used.
+///   - positionTable: wpe, (T_max, C) with p0 + T ≤ T_max; rows p0..<p0 + T are used.
 ///   - x: receives (sequences, T, C).
 public func embeddingForward(tokens: UnsafeBufferPointer<Int32>, tokenTable wte: Matrix, positionTable wpe: Matrix,
-                             sequences: Int, context: Int, into x: Tensor) {
+                             sequences: Int, context: Int, firstPosition: Int = 0, into x: Tensor) {
     let c = wte.cols, n = sequences * context
-    precondition(wpe.cols == c && context <= wpe.rows && tokens.count >= n && x.count >= n * c,
-                 "embeddingForward: wte \(wte.rows)x\(c), wpe \(wpe.rows)x\(wpe.cols), \(tokens.count) tokens, x \(x.count), \(sequences)x\(context)")
+    precondition(wpe.cols == c && firstPosition >= 0 && firstPosition + context <= wpe.rows && tokens.count >= n
+                 && x.count >= n * c,
+                 "embeddingForward: wte \(wte.rows)x\(c), wpe \(wpe.rows)x\(wpe.cols), \(tokens.count) tokens, x \(x.count), \(sequences)x\(context) from position \(firstPosition)")
     for row in 0..<n {
         let token = Int(tokens[row])
         precondition(token >= 0 && token < wte.rows, "embeddingForward: token \(token) outside 0..<\(wte.rows)")
-        let e = wte.pointer + token * wte.ld, p = wpe.pointer + (row % context) * wpe.ld, out = x.pointer + row * c
+        let e = wte.pointer + token * wte.ld, p = wpe.pointer + (firstPosition + row % context) * wpe.ld
+        let out = x.pointer + row * c
         for j in 0..<c { out[j] = e[j] + p[j] }
     }
 }

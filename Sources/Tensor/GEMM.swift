@@ -7,7 +7,10 @@ public enum Transpose: Sendable {
     var cblas: CBLAS_TRANSPOSE { self == .none ? CblasNoTrans : CblasTrans }
 }
 
-/// `c = alpha · op(a) · op(b) + beta · c` in Float32 through OpenBLAS's `cblas_sgemm`.
+/// `c = alpha · op(a) · op(b) + beta · c` in Float32 through OpenBLAS's `cblas_sgemm`, or, when a
+/// is one row as stored (decoding one token), `cblas_sgemv`: OpenBLAS 0.3.21's sgemm with one
+/// row takes four times as long as sgemv on a [1536, 384] weight, and about as long on the
+/// other weights of Configs/gpt-bench.toml.
 ///
 /// - Parameters:
 ///   - a: `op(a)` is M × K.
@@ -23,6 +26,12 @@ public func gemm(_ a: Matrix, _ transA: Transpose, _ b: Matrix, _ transB: Transp
     GEMMTrace.active?.calls.append(.init(a: a, transA: transA, b: b, transB: transB, c: c, alpha: alpha, beta: beta))
     if ka == 0 {
         if beta != 1 { scaleRows(c, by: beta) }
+        return
+    }
+    if m == 1 && transA == .none {
+        // cᵀ = alpha · op(b)ᵀ · aᵀ + beta · cᵀ, op(b)ᵀ being b read the other way.
+        cblas_sgemv(CblasRowMajor, transB == .none ? CblasTrans : CblasNoTrans, Int32(b.rows), Int32(b.cols), alpha,
+                    b.pointer, Int32(b.ld), a.pointer, 1, beta, c.pointer, 1)
         return
     }
     cblas_sgemm(CblasRowMajor, transA.cblas, transB.cblas, Int32(m), Int32(n), Int32(ka),

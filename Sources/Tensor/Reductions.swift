@@ -63,17 +63,26 @@ public func firstNonFinite(_ x: UnsafeBufferPointer<Float>) -> Int? {
 public func countArgmaxMatches(_ m: Matrix, labels: UnsafeBufferPointer<Int32>) -> Int {
     precondition(labels.count >= m.rows, "countArgmaxMatches: \(labels.count) labels for \(m.rows) rows")
     var matches = 0
-    for r in 0..<m.rows {
-        let row = m.pointer + r * m.ld
-        var best = 0
-        var bestValue = row[0]
-        for j in 1..<max(m.cols, 1) where row[j] > bestValue {
-            best = j
-            bestValue = row[j]
-        }
-        if best == Int(labels[r]) { matches += 1 }
-    }
+    for r in 0..<m.rows where firstMaximum(m.pointer + r * m.ld, m.cols) == Int(labels[r]) { matches += 1 }
     return matches
+}
+
+/// The column of the largest value of a 1 × cols row (the first on ties): greedy decoding's token.
+public func argmax(_ row: Matrix) -> Int {
+    precondition(row.rows == 1 && row.cols > 0, "argmax: a \(row.rows)x\(row.cols) matrix, not a row")
+    return firstMaximum(row.pointer, row.cols)
+}
+
+/// The index of the largest of `p[0..<n]`, the first on ties; 0 for n ≤ 1.
+@inline(__always)
+func firstMaximum(_ p: UnsafeMutablePointer<Float>, _ n: Int) -> Int {
+    var best = 0
+    var bestValue = p[0]
+    for j in 1..<max(n, 1) where p[j] > bestValue {
+        best = j
+        bestValue = p[j]
+    }
+    return best
 }
 
 extension UnsafeMutablePointer where Pointee == Float {

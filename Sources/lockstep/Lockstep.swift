@@ -14,8 +14,8 @@ struct LockstepCommand: ParsableCommand {
         commandName: "lockstep",
         abstract: "Data-parallel training on CPUs over MPI.",
         version: Lockstep.version,
-        subcommands: [TrainCommand.self, BenchCommand.self, CheckpointCommand.self, ScaleCommand.self, ReportCommand.self,
-                      CostModelCommand.self])
+        subcommands: [TrainCommand.self, GenerateCommand.self, BenchCommand.self, CheckpointCommand.self, ScaleCommand.self,
+                      ReportCommand.self, CostModelCommand.self])
 
     /// Runs the CLI: parse errors exit with 2, like config errors; help and version with 0.
     static func main() {

@@ -41,4 +41,20 @@ final class EmbeddingTests: XCTestCase {
         XCTAssertEqual(Array(dwpe.toArray()[(context * c)...]).map(Double.init), Array(expectedWpe[(context * c)...]),
                        "the unused position row is untouched")
     }
+
+    /// Positions from `firstPosition` on: an incremental forward's new tokens.
+    func testFromAFirstPosition() {
+        let vocab = 5, maxContext = 6, c = 4
+        var rng = SeededGenerator(seed: 82)
+        let wte = randomTensor([vocab * c], &rng), wpe = randomTensor([maxContext * c], &rng)
+        let tokens: [Int32] = [3, 0]
+        let x = Tensor(zeros: [tokens.count * c])
+        tokens.withUnsafeBufferPointer {
+            embeddingForward(tokens: $0, tokenTable: Matrix(wte, rows: vocab, cols: c), positionTable: Matrix(wpe, rows: maxContext, cols: c),
+                             sequences: 1, context: 2, firstPosition: 4, into: x)
+        }
+        for row in 0..<2 {
+            for j in 0..<c { XCTAssertEqual(x[row * c + j], wte[Int(tokens[row]) * c + j] + wpe[(4 + row) * c + j], "x[\(row), \(j)]") }
+        }
+    }
 }

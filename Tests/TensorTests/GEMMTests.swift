@@ -91,6 +91,11 @@ final class GEMMTests: XCTestCase {
         gemm(a, .none, b, .none, into: c)
         let expected = naive(a, .none, b, .none, c0: [Double](repeating: 0, count: 8), m: 2, n: 4, alpha: 1, beta: 0)
         assertClose(c.tensor.toArray().doubles, expected, rtol: 1e-6, atol: 1e-6, "beta 0 over NaN")
+        // One row, which goes through sgemv.
+        let row = Matrix(c.tensor, rows: 1, cols: 4)
+        c.tensor.fill(.nan)
+        gemm(a.rows(0..<1), .none, b, .none, into: row)
+        assertClose(Array(c.tensor.toArray()[0..<4]).doubles, Array(expected[0..<4]), rtol: 1e-6, atol: 1e-6, "one row, beta 0 over NaN")
     }
 
     func testEmptyInnerDimensionScalesByBeta() {

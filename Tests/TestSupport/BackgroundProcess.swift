@@ -43,7 +43,7 @@ public final class BackgroundProcess: @unchecked Sendable {
             usleep(20_000)
         }
         process.waitUntilExit()
-        return ProcessResult(status: process.terminationStatus, stdout: out.text(), stderr: err.text(), timedOut: timedOut,
+        return ProcessResult(status: process.terminationStatus, stdoutBytes: out.bytes(), stderr: err.text(), timedOut: timedOut,
                              seconds: Date().timeIntervalSince(start))
     }
 

@@ -3,11 +3,15 @@ import Foundation
 /// What a finished process left behind.
 public struct ProcessResult: Sendable {
     public let status: Int32
-    public let stdout: String
+    /// stdout as the process wrote it, byte for byte.
+    public let stdoutBytes: Data
     public let stderr: String
     /// Whether the process was killed at its deadline.
     public let timedOut: Bool
     public let seconds: Double
+
+    /// stdout as UTF-8 text, invalid bytes replaced.
+    public var stdout: String { String(decoding: stdoutBytes, as: UTF8.self) }
 
     /// stdout and stderr, for failure messages.
     public var output: String { "exit \(status)\(timedOut ? " (timed out)" : "")\n--- stdout\n\(stdout)\n--- stderr\n\(stderr)" }
@@ -33,7 +37,7 @@ public func runProcess(_ executable: String, _ arguments: [String], environment:
     do {
         try process.run()
     } catch {
-        return ProcessResult(status: -1, stdout: "", stderr: "cannot start \(executable): \(error)", timedOut: false, seconds: 0)
+        return ProcessResult(status: -1, stdoutBytes: Data(), stderr: "cannot start \(executable): \(error)", timedOut: false, seconds: 0)
     }
     let deadline = Date().addingTimeInterval(timeout)
     var timedOut = false
@@ -48,7 +52,7 @@ public func runProcess(_ executable: String, _ arguments: [String], environment:
         usleep(20_000)
     }
     process.waitUntilExit()
-    return ProcessResult(status: process.terminationStatus, stdout: outData.text(), stderr: errData.text(),
+    return ProcessResult(status: process.terminationStatus, stdoutBytes: outData.bytes(), stderr: errData.text(),
                          timedOut: timedOut, seconds: Date().timeIntervalSince(start))
 }
 
@@ -64,8 +68,10 @@ final class OutputCollector: @unchecked Sendable {
         }
     }
 
-    func text() -> String {
+    func bytes() -> Data {
         done.wait()
-        return String(decoding: data, as: UTF8.self)
+        return data
     }
+
+    func text() -> String { String(decoding: bytes(), as: UTF8.self) }
 }
