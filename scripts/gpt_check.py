@@ -6,7 +6,7 @@ validation windows, as Lockstep's evaluator does.
 
 Reads CHECKPOINT (a safetensors file) with numpy, takes the model's shape and the data's
 split from the config recorded in it (model.vocab, context, layers, heads, embed; data.path,
-data.val_fraction or data.val_path, data.val_windows), builds the model below, and loads the
+data.val_fraction or data.val_path, data.val_windows), builds the model of scripts/lib/nanogpt.py, and loads the
 parameters with `load_state_dict(strict=True)`: the names and layouts are nanoGPT's, weights
 [out, in], and the output head is tied to the token embedding, so `lm_head.weight` is wte.
 
@@ -20,72 +20,17 @@ Needs Debian's python3 with torch (python3-torch) and numpy.
 """
 import argparse
 import json
-import math
 import os
 import sys
 
 import numpy as np
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 from checkpoint_check import read_raw  # noqa: E402
-
-
-class Attention(nn.Module):
-    def __init__(self, embed, heads):
-        super().__init__()
-        self.heads = heads
-        self.c_attn = nn.Linear(embed, 3 * embed)
-        self.c_proj = nn.Linear(embed, embed)
-
-    def forward(self, x):
-        b, t, c = x.shape
-        q, k, v = self.c_attn(x).split(c, dim=2)
-        q, k, v = (z.view(b, t, self.heads, c // self.heads).transpose(1, 2) for z in (q, k, v))
-        scores = (q @ k.transpose(-2, -1)) / math.sqrt(c // self.heads)
-        causal = torch.ones(t, t, dtype=torch.bool).tril()
-        y = scores.masked_fill(~causal, float("-inf")).softmax(dim=-1) @ v
-        return self.c_proj(y.transpose(1, 2).reshape(b, t, c))
-
-
-class MLP(nn.Module):
-    def __init__(self, embed):
-        super().__init__()
-        self.c_fc = nn.Linear(embed, 4 * embed)
-        self.c_proj = nn.Linear(4 * embed, embed)
-
-    def forward(self, x):
-        return self.c_proj(F.gelu(self.c_fc(x), approximate="tanh"))
-
-
-class Block(nn.Module):
-    def __init__(self, embed, heads):
-        super().__init__()
-        self.ln_1, self.attn = nn.LayerNorm(embed), Attention(embed, heads)
-        self.ln_2, self.mlp = nn.LayerNorm(embed), MLP(embed)
-
-    def forward(self, x):
-        x = x + self.attn(self.ln_1(x))
-        return x + self.mlp(self.ln_2(x))
-
-
-class GPT(nn.Module):
-    def __init__(self, vocab, context, layers, heads, embed):
-        super().__init__()
-        self.transformer = nn.ModuleDict(dict(
-            wte=nn.Embedding(vocab, embed), wpe=nn.Embedding(context, embed),
-            h=nn.ModuleList(Block(embed, heads) for _ in range(layers)), ln_f=nn.LayerNorm(embed)))
-        self.lm_head = nn.Linear(embed, vocab, bias=False)
-        self.lm_head.weight = self.transformer.wte.weight
-
-    def forward(self, tokens):
-        t = self.transformer
-        x = t.wte(tokens) + t.wpe(torch.arange(tokens.shape[1]))
-        for block in t.h:
-            x = block(x)
-        return self.lm_head(t.ln_f(x))
+from nanogpt import GPT  # noqa: E402
 
 
 def config_values(text):
