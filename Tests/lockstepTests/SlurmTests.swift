@@ -137,6 +137,32 @@ final class SlurmTests: XCTestCase {
         XCTAssertEqual(summary["node_list"] as? String, Self.node, "\(summaryPath)\n\(summary)")
     }
 
+    /// The GPT through the same batch script: two tasks train the tiny GPT on a synthetic text.
+    func testGPTTrainBatchJob() throws {
+        guard Self.startFailure.isEmpty else { return }  // setUp has failed the test
+        let outputDir = Self.clusterDir + "/gpt-out"
+        let output = Self.clusterDir + "/gpt-%j.out"
+        let text = Self.clusterDir + "/gpt-text.txt"
+        TinyGPT.writeText(to: text)
+        let submit = slurm("sbatch", ["--parsable", "--ntasks=2", "--output=\(output)", Lockstep.path("scripts/slurm/train.sbatch")],
+                           extra: ["CONFIG": "Configs/tiny-gpt.toml", "OUTPUT_DIR": outputDir,
+                                   "TRAIN_ARGS": "--set data.path=\(text) --set train.steps=40 --set train.eval_every=20"])
+        let jobId = String(submit.stdout.split(separator: ";").first ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        guard submit.status == 0, Int(jobId) != nil else {
+            return XCTFail("sbatch printed no job id\n\(submit.output)\n\(daemonLogs())")
+        }
+        let outputFile = output.replacingOccurrences(of: "%j", with: jobId)
+        guard let job = waitForJob(jobId, output: outputFile, timeout: 180) else { return }
+        let context = "job \(jobId): \(job["JobState"] ?? "?")\n\((try? String(contentsOfFile: outputFile, encoding: .utf8)) ?? "")"
+        XCTAssertEqual(job["JobState"], "COMPLETED", context + "\n" + daemonLogs())
+        let summary = try Lockstep.summary(at: outputDir + "/summary.json")
+        XCTAssertEqual(summary["world"] as? Int, 2, context)
+        XCTAssertEqual(summary["steps"] as? Int, 40, context)
+        XCTAssertGreaterThan(try XCTUnwrap(summary["tokens_per_s"] as? Double), 0, context)
+        XCTAssertLessThan(try XCTUnwrap(summary["val_loss"] as? Double), log(256.0), context)
+        XCTAssertEqual(summary["slurm_job_id"] as? String, jobId, context)
+    }
+
     /// The time limit's path end to end: SIGTERM to the job's steps (what --signal=TERM@60
     /// sends) makes training checkpoint and exit 75, train.sbatch requeues the job, and the
     /// requeued job resumes from `latest` by itself and finishes every step.
