@@ -53,18 +53,24 @@ let package = Package(
         .target(name: "Checkpoint", dependencies: [
             "Tensor", "NN", "Comm", "Host", .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        // Metrics where people look at them: JSON Lines and TensorBoard event files.
+        .target(name: "Metrics"),
+        // Other frameworks: models exported for PyTorch, Keras, JAX and numpy; weights made
+        // elsewhere checked and imported (train.init_from).
+        .target(name: "Interop", dependencies: ["Tensor", "NN", "Data", "RunConfig", "Checkpoint"]),
         // The trainer: it sees the Comm protocol only.
         .target(name: "Train", dependencies: [
-            "Tensor", "NN", "Data", "Comm", "Host", "Trace", "RunConfig", "GradSync", "Checkpoint",
+            "Tensor", "NN", "Data", "Comm", "Host", "Trace", "RunConfig", "GradSync", "Checkpoint", "Metrics", "Interop",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // Step and all-reduce benchmarks.
         .target(name: "Bench", dependencies: ["Tensor", "Comm", "CommMPI", "Host", "RunConfig", "Train"]),
         // What people read: charts, the scaling study, the comparison harness, the cost model.
-        .target(name: "Reports", dependencies: ["Host", "RunConfig", "Train", "Bench"]),
+        .target(name: "Reports", dependencies: ["Host", "RunConfig", "Train", "Bench", "Metrics"]),
         // The CLI: it picks the communication backend.
         .executableTarget(name: "lockstep", dependencies: [
             "Tensor", "Data", "Comm", "CommMPI", "Host", "Trace", "RunConfig", "Checkpoint", "Train", "Bench", "Reports",
+            "Interop", "Metrics",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
 
@@ -82,6 +88,8 @@ let package = Package(
         .testTarget(name: "ReportsTests", dependencies: ["Reports", "Bench", "Train", "GradSync", "Host", "NN", "TestSupport"]),
         .testTarget(name: "lockstepTests", dependencies: ["Data", "TestSupport"]),
         .testTarget(name: "TOMLTests", dependencies: ["TOML"]),
+        .testTarget(name: "MetricsTests", dependencies: ["Metrics"]),
+        .testTarget(name: "InteropTests", dependencies: ["Interop", "NN", "Checkpoint", "TestSupport"]),
 
         // Fuzz targets, one executable per reader: built by scripts/fuzz with libFuzzer and
         // -D FUZZING; in an ordinary build each replays its seed corpus and regression inputs.

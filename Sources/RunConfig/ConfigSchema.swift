@@ -75,6 +75,9 @@ enum ConfigSchema {
         // The integers of deterministic mode's exact sums; "auto" takes int32 up to 64 chunks
         // per step (FixedPointWidth).
         ConfigKey("train.fixed_point", .string(choices: ["auto", "int32", "int64"]), .string("auto")),
+        // Start from the weights of this safetensors file (a PyTorch state_dict, another run's
+        // checkpoint): names and shapes as the model's; the optimizer starts fresh, at step 0.
+        ConfigKey("train.init_from", .string(choices: []), .string("")),
 
         ConfigKey("optimizer.name", .string(choices: ["sgd", "adamw"]), .string("sgd")),
         ConfigKey("optimizer.lr", .double, .double(0.05), .positive),

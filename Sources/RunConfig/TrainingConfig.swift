@@ -26,6 +26,8 @@ public struct TrainingConfig: Sendable {
         public var chunk: Int
         /// Deterministic mode's integers; nil: "auto" (`FixedPointWidth.auto(chunks:)`).
         public var fixedPoint: FixedPointWidth?
+        /// train.init_from: a safetensors file of first weights; empty: initialise from the seed.
+        public var initFrom: String = ""
     }
 
     public enum OptimizerSettings: Sendable, Equatable {
@@ -114,7 +116,7 @@ public struct TrainingConfig: Sendable {
             logEvery: c.int("train.log_every"), evalEvery: c.int("train.eval_every"),
             targetAccuracy: c.double("train.target_accuracy"), skipNonFinite: c.bool("train.skip_nonfinite"),
             balance: c.bool("train.balance"), deterministic: c.bool("train.deterministic"), chunk: c.int("train.chunk"),
-            fixedPoint: FixedPointWidth(rawValue: c.string("train.fixed_point")))
+            fixedPoint: FixedPointWidth(rawValue: c.string("train.fixed_point")), initFrom: c.string("train.init_from"))
         lr = c.double("optimizer.lr")
         switch c.string("optimizer.name") {
         case "adamw":

@@ -1,4 +1,7 @@
+import Comm
+import Foundation
 import Host
+import Metrics
 
 /// What rank 0 reports while a run trains, and what the summary keeps of it. It decides when
 /// it logs: every train.log_every steps, at each epoch's end and at the last step. A progress
@@ -33,12 +36,18 @@ final class MetricsLog {
     private var lastLogTime: UInt64, lastLogStep: Int
     private let startTime: UInt64, startStep: Int
     private(set) var losses: [LossPoint] = []
+    /// Where records go (rank 0 with --metrics or --tensorboard), and the Unix time of `startTime`.
+    private let sinks: MetricsSinks?
+    private let startUnixTime: Double
 
     /// - Parameters:
     ///   - startStep: the step the run starts from (a resumed run's).
     ///   - printing: whether this rank prints (rank 0, unless quiet).
+    ///   - sinks: the files records go to, or nil.
     init(examples: Examples, every: Int, totalSteps: Int, stepsPerEpoch: Int, globalBatch: Int, startStep: Int, startTime: UInt64,
-         printing: Bool) {
+         printing: Bool, sinks: MetricsSinks? = nil) {
+        self.sinks = sinks
+        startUnixTime = Date().timeIntervalSince1970
         self.examples = examples
         self.every = every
         self.totalSteps = totalSteps
@@ -54,15 +63,24 @@ final class MetricsLog {
     /// The mean loss of the last logging interval.
     var lastLoss: Double { losses.last?.loss ?? .nan }
 
-    /// Takes the world's loss of step `step` (1-based), and logs if it is due.
-    func step(_ step: Int, epoch: Int, lossSum: Double, lossCount: Double, epochEnds: Bool, now: UInt64) {
+    /// Takes the world's loss of step `step` (1-based), and logs if it is due; `lr` is the
+    /// step's learning rate and `gradientNorm` the global norm of its averaged gradient.
+    /// - Throws: `TrainingError` when a metrics file cannot be written.
+    func step(_ step: Int, epoch: Int, lossSum: Double, lossCount: Double, lr: Double = .nan, gradientNorm: Double = .nan,
+              epochEnds: Bool, now: UInt64) throws {
         self.lossSum += lossSum
         self.lossCount += lossCount
         guard step % every == 0 || epochEnds || step == totalSteps else { return }
         let loss = self.lossSum / self.lossCount
         losses.append(LossPoint(step: step, loss: loss))
+        let rate = Double((step - lastLogStep) * globalBatch) / (Double(now - lastLogTime) / 1e9)
+        if let sinks {
+            var values = [MetricRecord.Value("loss", loss), .init("lr", lr), .init("grad_norm", gradientNorm),
+                          .init("samples_per_s", rate)]
+            if case let .tokens(context) = examples { values.append(.init("tokens_per_s", rate * Double(context))) }
+            try write(sinks, MetricRecord(kind: .train, step: step, epoch: epoch, wallSeconds: seconds(now), time: 0, values: values))
+        }
         if printing {
-            let rate = Double((step - lastLogStep) * globalBatch) / (Double(now - lastLogTime) / 1e9)
             let secondsPerStep = Double(now - startTime) / 1e9 / Double(step - startStep)
             let width = String(totalSteps).count
             let stepText = String(repeating: " ", count: max(width - String(step).count, 0)) + String(step)
@@ -80,9 +98,15 @@ final class MetricsLog {
         lastLogStep = step
     }
 
-    /// Reports an evaluation after step `step`.
-    func evaluation(step: Int, _ result: Evaluator.Result) {
+    /// Reports an evaluation after step `step`, in epoch `epoch` (1-based).
+    /// - Throws: `TrainingError` when a metrics file cannot be written.
+    func evaluation(step: Int, epoch: Int = 0, _ result: Evaluator.Result, now: UInt64 = MonotonicClock.nanoseconds()) throws {
         if case .tokens = examples { validationLoss = result.loss }
+        if let sinks {
+            var values = [MetricRecord.Value("val_loss", result.loss), .init("val_accuracy", result.accuracy)]
+            if case .tokens = examples { values.append(.init("val_bits_per_token", result.bitsPerPrediction)) }
+            try write(sinks, MetricRecord(kind: .eval, step: step, epoch: epoch, wallSeconds: seconds(now), time: 0, values: values))
+        }
         guard printing else { return }
         switch examples {
         case .images:
@@ -90,6 +114,15 @@ final class MetricsLog {
         case .tokens:
             Console.line("eval at step \(step): val loss \(NumberText.fixed(result.loss, 4)) (\(NumberText.fixed(result.bitsPerPrediction, 4)) bits/token)  next-token accuracy \(NumberText.fixed(result.accuracy * 100, 2))%")
         }
+    }
+
+    private func seconds(_ now: UInt64) -> Double { Double(now &- startTime) / 1e9 }
+
+    private func write(_ sinks: MetricsSinks, _ record: MetricRecord) throws {
+        var record = record
+        record.time = startUnixTime + record.wallSeconds
+        let outcome = Result { () throws(MetricsError) in try sinks.write(record) }
+        if case let .failure(error) = outcome { throw TrainingError(error.description) }
     }
 
     /// A line about the run (a skipped step, say).

@@ -23,6 +23,10 @@ public struct RunOptions: Sendable {
     /// What the rank is doing, for a watchdog started before the trainer (so that it watches
     /// start-up's collectives too); nil: the trainer's own, unwatched.
     public var activity: RankActivity?
+    /// Rank 0 writes each logged step and evaluation to this JSON Lines file (--metrics).
+    public var metricsPath: String?
+    /// Rank 0 writes the same scalars as TensorBoard event files into this folder (--tensorboard).
+    public var tensorboardDirectory: String?
 
     public init() {}
 }
@@ -120,6 +124,8 @@ public final class Trainer {
         if let resumed {
             try restore(resumed.point, memory: choice.sharedParameters)
             resumedFrom = (resumed.point.path, resumed.seconds)
+        } else if !t.initFrom.isEmpty {
+            try initializeParameters(from: t.initFrom, memory: choice.sharedParameters)
         } else {
             try initializeParameters(seed: t.seed, memory: choice.sharedParameters)
         }
@@ -140,7 +146,7 @@ public final class Trainer {
         let trainStart = MonotonicClock.nanoseconds()
         let metrics = MetricsLog(examples: examplesKind, every: t.logEvery, totalSteps: totalSteps, stepsPerEpoch: stepsPerEpoch,
                                  globalBatch: plan.globalBatch, startStep: state.step, startTime: trainStart,
-                                 printing: options.printProgress && comm.rank == 0)
+                                 printing: options.printProgress && comm.rank == 0, sinks: try metricsSinks())
 
         while state.step < totalSteps && stoppedBy == .steps {
             if state.epochStep == stepsPerEpoch {
@@ -157,13 +163,14 @@ public final class Trainer {
             if options.checkIdenticalRanks { try checkIdenticalParameters() }
 
             let epochEnds = state.epochStep == stepsPerEpoch, last = state.step == totalSteps
-            metrics.step(state.step, epoch: state.epoch + 1, lossSum: agreed.lossSum, lossCount: agreed.lossCount,
-                         epochEnds: epochEnds, now: stepEnd)
+            try metrics.step(state.step, epoch: state.epoch + 1, lossSum: agreed.lossSum, lossCount: agreed.lossCount,
+                             lr: Double(schedule.lr(at: state.step - 1)),
+                             gradientNorm: agreed.squares.squareRoot() * Double(plan.gradientScale), epochEnds: epochEnds, now: stepEnd)
             if evaluator.isDue(step: state.step, epochEnds: epochEnds, last: last) {
                 let result = try recorder.measure(.evaluation) { () throws(CommError) in try evaluator.evaluate() }
                 let elapsed = MonotonicClock.seconds(since: trainStart)
                 evaluations.append(.init(step: state.step, accuracy: result.accuracy, loss: result.loss, elapsedS: elapsed))
-                metrics.evaluation(step: state.step, result)
+                try metrics.evaluation(step: state.step, epoch: state.epoch + 1, result)
                 if t.targetAccuracy > 0 && result.accuracy >= t.targetAccuracy {
                     timeToTarget = elapsed
                     stoppedBy = .targetAccuracy
@@ -180,6 +187,7 @@ public final class Trainer {
         if stoppedBy.isSignal == false && evaluations.last?.step != state.step {
             let result = try evaluator.evaluate()
             evaluations.append(.init(step: state.step, accuracy: result.accuracy, loss: result.loss, elapsedS: trainSeconds))
+            try metrics.evaluation(step: state.step, epoch: state.epoch + 1, result)
         }
         return try summarize(stepTimes: stepTimes, losses: metrics.losses, evaluations: evaluations, finalLoss: metrics.lastLoss,
                              trainSeconds: trainSeconds, timeToTarget: timeToTarget, stoppedBy: stoppedBy)

@@ -6,6 +6,7 @@ import CommMPI
 import Data
 import Foundation
 import Host
+import Interop
 import Reports
 import RunConfig
 import Train
@@ -41,6 +42,7 @@ enum Failure {
         case let e as ReportError: (e.description, e.inRequest ? ExitCode.usage : ExitCode.failure, true)
         case let e as ChildProcessError: (e.description, e.exitCode, true)
         case let e as OutOfMemory: (e.description, ExitCode.failure, false)
+        case let e as InteropError: (e.description, ExitCode.failure, true)
         default: ("\(error)", ExitCode.failure, false)
         }
     }

@@ -15,7 +15,7 @@ struct LockstepCommand: ParsableCommand {
         abstract: "Data-parallel training on CPUs over MPI.",
         version: Lockstep.version,
         subcommands: [TrainCommand.self, GenerateCommand.self, BenchCommand.self, CheckpointCommand.self, ScaleCommand.self,
-                      ReportCommand.self, CostModelCommand.self])
+                      ReportCommand.self, CostModelCommand.self, ExportCommand.self])
 
     /// Runs the CLI: parse errors exit with 2, like config errors; help and version with 0.
     static func main() {

@@ -12,7 +12,7 @@ import Train
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Render a scaling report's report.md and charts from its report.json.",
+        abstract: "Render a scaling report's report.md and charts from its report.json, or a run's metrics (--metrics).",
         discussion: """
             Without options the output is a pure function of report.json: rendering twice gives the same bytes. With --bench \
             the cost model is fitted again and the projection recomputed; with only --network, --ranks-per-node, \
@@ -20,12 +20,26 @@ struct ReportCommand: ParsableCommand {
             """)
 
     @Argument(help: "The folder of a scaling study (lockstep scale --out DIR).")
-    var directory: String
+    var directory: String?
+
+    @Option(help: "Instead: draw a run's metrics (lockstep train --metrics FILE) as SVG charts and a Markdown summary.")
+    var metrics: String?
+
+    @Option(help: "With --metrics: the folder to write (default: the metrics file's folder).")
+    var out: String?
 
     @OptionGroup(title: "Cost model and projection")
     var projection: ProjectionOptions
 
     func run() throws {
+        if let metrics {
+            guard directory == nil, !projection.anyGiven else { throw UsageError("--metrics takes no scaling study folder and no cost-model options") }
+            let folder = out ?? URL(fileURLWithPath: metrics).deletingLastPathComponent().path
+            let files = try MetricsReport.write(metrics: metrics, to: folder)
+            Console.line("wrote \(folder)/\(MetricsReport.markdownName) and \(files.count - 1) charts from \(metrics)")
+            return
+        }
+        guard let directory else { throw UsageError("give the folder of a scaling study, or --metrics FILE") }
         try projection.validated()
         var report = try ScalingReport.load(directory: directory)
         report.refresh()

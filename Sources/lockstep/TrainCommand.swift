@@ -25,6 +25,12 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Continue from a checkpoint: a file, or 'latest' in checkpoint.dir.")
     var resume: String?
 
+    @Option(help: "Write each logged step and evaluation to this JSON Lines file (rank 0).")
+    var metrics: String?
+
+    @Option(help: "Write the same scalars as TensorBoard event files into this folder (rank 0).")
+    var tensorboard: String?
+
     @Option(help: .hidden)
     var fault: String?
 
@@ -44,7 +50,7 @@ struct TrainCommand: ParsableCommand {
             let settings = try configOptions.load()
             let prepared = try TrainingPreparation.prepare(settings, world: World.size, rank: World.rank)
             if World.rank == 0 {
-                for (option, path) in [("--summary", summary), ("--timeline", timeline)] {
+                for (option, path) in [("--summary", summary), ("--timeline", timeline), ("--metrics", metrics)] {
                     if let path { try OutputFile.checkWritable(path, option: option) }
                 }
             }
@@ -58,6 +64,8 @@ struct TrainCommand: ParsableCommand {
         options.resume = resume.map(ResumeSource.init)
         options.fault = injected
         options.activity = RankActivity()
+        options.metricsPath = metrics
+        options.tensorboardDirectory = tensorboard
         // Watching from the first collective on; stopped before MPI_Finalize on every path out.
         let watchdog = comm.size > 1
             ? try Watchdog(activity: options.activity!, comm: comm, timeoutSeconds: settings.comm.timeoutSeconds) : nil
