@@ -98,6 +98,8 @@ final class MetricsFilesTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(count, 3, "records written while the run went on")
         let lines = try records(dir + "/m.jsonl")
         XCTAssertGreaterThanOrEqual(lines.count, 3)
-        XCTAssertEqual(lines.first?["step"] as? Int, 200)
+        let steps = lines.compactMap { $0["step"] as? Int }
+        XCTAssertEqual(steps, steps.sorted(), "in step order")
+        XCTAssertTrue(steps.allSatisfy { $0 % 200 == 0 || $0 % 128 == 0 }, "every 200 steps and at epoch ends (128 steps): \(steps)")
     }
 }
