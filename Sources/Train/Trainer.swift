@@ -122,6 +122,7 @@ public final class Trainer {
         checkpointer = Checkpointer(settings.checkpoint, comm: comm, store: built.parameters, optimizer: optimizer)
         agreement = Agreement(comm: comm)
         if let resumed {
+            if !t.initFrom.isEmpty { notes.append("train.init_from is not used: the run resumes from \(resumed.point.path)") }
             try restore(resumed.point, memory: choice.sharedParameters)
             resumedFrom = (resumed.point.path, resumed.seconds)
         } else if !t.initFrom.isEmpty {
