@@ -2,7 +2,8 @@
 public enum ExportFormat: String, CaseIterable, Sendable {
     /// A `state_dict` as safetensors and an `nn.Module` in model.py.
     case torch
-    /// Keras 3: channels-last weights as safetensors and a functional model in model.py.
+    /// Keras 3: channels-last weights as safetensors and a functional model in model.py (a
+    /// GPT: its layers, in the jax export's weight names).
     case keras
     /// A pure `jax.numpy` forward in model.py and the parameters as a pytree (safetensors,
     /// channels-last in Flax's convention).

@@ -7,24 +7,17 @@ import NN
 /// | format | files | layouts |
 /// |---|---|---|
 /// | torch | model.safetensors (a `state_dict`), model.py (`nn.Module`) | Lockstep's, which are PyTorch's; a GPT's file also holds `lm_head.weight`, a copy of wte |
-/// | keras | model.safetensors (`<layer>.kernel`, `.bias`), model.py (a functional `keras.Model`) | channels-last (`LayoutRules`) |
+/// | keras | model.safetensors (`<layer>.kernel`, `.bias`), model.py (a functional `keras.Model`; a GPT as Keras layers) | channels-last (`LayoutRules`); a GPT's as the jax export's |
 /// | jax | params.safetensors (a pytree under dotted paths), model.py (`forward(params, x)`) | Flax's convention, channels-last |
 /// | numpy | params.safetensors, model.py (`forward(params, x)`) | Lockstep's (PyTorch's, MXNet's) |
 ///
 /// Every folder also gets lockstep-config.toml (the run's config, as the checkpoint records it)
 /// and README.md (how to load it, and the conversions applied).
 public enum ModelExport {
-    /// Whether `format` can express `model`.
-    public static func supports(_ format: ExportFormat, _ model: ExportedModel) -> Bool {
-        if case .gpt = model.architecture, format == .keras { return false }
-        return true
-    }
-
     /// - Returns: the paths written.
     /// - Throws: `InteropError` naming the folder or file that cannot be written.
     @discardableResult
     public static func write(_ model: ExportedModel, format: ExportFormat, to directory: String) throws(InteropError) -> [String] {
-        precondition(supports(format, model), "ModelExport: \(format) cannot express \(model.name)")
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         } catch {
@@ -60,8 +53,7 @@ public enum ModelExport {
             return own + [(name: "lm_head.weight", shape: wte.shape, values: wte.values)]
         case let (.keras, .sequential(_, layers)), let (.jax, .sequential(_, layers)):
             return ChannelsLast.denseAndConv(model, layers: layers)
-        case let (.jax, .gpt(config)): return PythonJAX.gptTensors(model, config: config)
-        case (.keras, .gpt): preconditionFailure("ModelExport: keras has no GPT export")
+        case let (.jax, .gpt(config)), let (.keras, .gpt(config)): return PythonJAX.gptTensors(model, config: config)
         }
     }
 
@@ -73,7 +65,7 @@ public enum ModelExport {
         case let (.jax, .gpt(config)): PythonJAX.gpt(model, config: config)
         case let (.numpy, .sequential(spec, layers)): PythonNumpy.sequential(model, spec: spec, layers: layers)
         case let (.numpy, .gpt(config)): PythonNumpy.gpt(model, config: config)
-        case (.keras, .gpt): preconditionFailure("ModelExport: keras has no GPT export")
+        case let (.keras, .gpt(config)): PythonKerasGPT.source(model, config: config)
         }
     }
 
@@ -85,7 +77,8 @@ public enum ModelExport {
         switch (format, model.architecture) {
         case (.torch, .sequential): lines += ["net = model.load()", "logits = net(model.preprocess(images))  # uint8 images"]
         case (.torch, .gpt): lines += ["net = model.load()", "tokens = model.generate(net, prompt_ids, 50)"]
-        case (.keras, _): lines += ["net = model.load()", "logits = net(model.preprocess(images))", "net.save(\"model.keras\")"]
+        case (.keras, .sequential): lines += ["net = model.load()", "logits = net(model.preprocess(images))", "net.save(\"model.keras\")"]
+        case (.keras, .gpt): lines += ["net = model.load()", "tokens = model.generate(net, prompt_ids, 50)"]
         case (_, .sequential): lines += ["params = model.load()", "logits = model.forward(params, model.preprocess(images))"]
         case (_, .gpt): lines += ["params = model.load()", "tokens = model.generate(params, prompt_ids, 50)"]
         }
@@ -101,7 +94,7 @@ public enum ModelExport {
             lines.append("nanoGPT's names and PyTorch's layouts, as Lockstep's. `lm_head.weight` is a copy of `transformer.wte.weight`, to which the head is tied, so that `load_state_dict(strict=True)` takes the file as it is.")
         case (.numpy, _):
             lines.append("Lockstep's own, which are PyTorch's and MXNet Gluon's: Linear/Dense weights `[out, in]`, Conv2d weights `[out, in, kh, kw]`, images `(N, C, H, W)`. No conversion.")
-        case (.keras, _), (.jax, .sequential):
+        case (.keras, .sequential), (.jax, .sequential):
             lines += ["Converted to channels-last (Keras; Flax's convention for JAX):", "",
                       "| Lockstep | here |", "|---|---|",
                       "| `<linear>.weight` `[out, in]` | `<linear>.kernel` `[in, out]`, the transpose |",
@@ -109,8 +102,8 @@ public enum ModelExport {
                       "| images `(N, C, H, W)` | `(N, H, W, C)` |",
                       "| the first linear after a flatten of `(C, H, W)`, C > 1: column `c·H·W + h·W + w` | kernel row `(h·W + w)·C + c` |",
                       "| `<layer>.bias` | `<layer>.bias` |"]
-        case (.jax, .gpt):
-            lines += ["Flax's convention, converted from nanoGPT's:", "",
+        case (.jax, .gpt), (.keras, .gpt):
+            lines += [format == .jax ? "Flax's convention, converted from nanoGPT's:" : "Keras's layouts (Dense kernels [in, out]; LayerNormalization's gamma as `scale`), converted from nanoGPT's:", "",
                       "| Lockstep | here |", "|---|---|",
                       "| `transformer.wte.weight`, `transformer.wpe.weight` | `wte.embedding`, `wpe.embedding` |",
                       "| `transformer.h.{i}.<linear>.weight` `[out, in]` | `h.{i}.<linear>.kernel` `[in, out]` |",

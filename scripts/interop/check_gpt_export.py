@@ -2,7 +2,7 @@
 """Runs an export of a Lockstep GPT (lockstep export --reference) inside its framework and
 compares it with Lockstep's own answers.
 
-    check_gpt_export.py DIR --framework torch|jax|numpy [--text FILE]
+    check_gpt_export.py DIR --framework torch|keras|jax|numpy [--text FILE]
 
 Scores the validation windows of the config recorded in DIR/lockstep-config.toml as
 Lockstep's evaluator does (window i holds tokens i*T .. i*T + T of the validation split, the
@@ -25,7 +25,7 @@ import frameworks  # noqa: E402
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("directory")
-    parser.add_argument("--framework", required=True, choices=["torch", "jax", "numpy"])
+    parser.add_argument("--framework", required=True, choices=["torch", "keras", "jax", "numpy"])
     parser.add_argument("--text", help="the corpus (default: data.path of the config)")
     args = parser.parse_args()
 

@@ -56,6 +56,10 @@ def language_model(module, framework):
             with torch.no_grad():
                 return net(torch.from_numpy(np.asarray(tokens, dtype=np.int64))).numpy()
         return logits, lambda prompt, n: module.generate(net, prompt, n)
+    if framework == "keras":
+        net = module.load()
+        return (lambda tokens: np.asarray(net(np.asarray(tokens, dtype=np.int32))),
+                lambda prompt, n: module.generate(net, prompt, n))
     if framework in ("jax", "numpy"):
         params = module.load()
         return (lambda tokens: np.asarray(module.forward(params, np.asarray(tokens, dtype=np.int32))),
