@@ -6,7 +6,7 @@ import XCTest
 /// Keras on TensorFlow, JAX and numpy: the same test-set accuracy as Lockstep's and the logits
 /// of the first 256 test images within 1e-4 relative (|a - e| ≤ 1e-4·max(|e|, 1)); a trained
 /// GPT, in the same four, its validation loss within 1e-4 and the same 50 greedy tokens as
-/// Lockstep's model.
+/// `lockstep generate --temperature 0`.
 final class ExportTests: XCTestCase {
     private var dir = ""
     static let fashion = "/usr/share/datasets/fashion-mnist"
@@ -65,17 +65,29 @@ final class ExportTests: XCTestCase {
         assertSucceeded(train, "training")
         let lockstepLoss = try XCTUnwrap(try Summary(dir + "/summary.json").double("val_loss"))
         XCTAssertLessThan(lockstepLoss, log(256.0) - 1, "the model has learned")
+        // Lockstep's own greedy continuation: lockstep generate at temperature 0 (a key-value
+        // cache), whose output for a text model is the prompt's bytes and the new ones.
+        let prompt = "In the beginning"
+        let generated = runProcess("/bin/sh", ["-c", "exec \"$0\" generate --checkpoint \"$1\" --prompt \"$2\" --tokens 50 --temperature 0 > \"$3\"",
+                                               Lockstep.binary, dir + "/ckpt", prompt, dir + "/generated.bin"],
+                                   environment: Lockstep.environment, timeout: 120)
+        assertSucceeded(generated, "lockstep generate")
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: dir + "/generated.bin")))
+        XCTAssertEqual(Array(bytes.prefix(prompt.utf8.count)), Array(prompt.utf8), "generate writes the prompt first")
+        let lockstepGreedy = bytes.dropFirst(prompt.utf8.count).map(Int.init)
+        XCTAssertEqual(lockstepGreedy.count, 50)
         var continuations: [String: [Int]] = [:]
         for format in ["torch", "keras", "jax", "numpy"] {
             let export = Lockstep.run(["export", "--checkpoint", dir + "/ckpt", "--format", format, "--out", "\(dir)/\(format)",
-                                       "--reference", "--prompt", "In the beginning", "--tokens", "50"], timeout: 300)
+                                       "--reference", "--prompt", prompt, "--tokens", "50"], timeout: 300)
             assertSucceeded(export, "export --format \(format)")
             let r = try InteropPython.run("check_gpt_export.py", ["\(dir)/\(format)", "--framework", format], framework: format)
             let loss = (r["val_loss"] as? Double) ?? .nan
             print("interop: GPT \(format): val loss \(loss) (Lockstep \(lockstepLoss)), greedy equal \(r["greedy_equal"] ?? "?"), largest logit difference \(r["max_abs_diff"] ?? "?") (relative \(r["max_rel_diff"] ?? "?"))")
             XCTAssertEqual(r["windows"] as? Int, 16, "\(format): data.val_windows of Configs/tiny-gpt.toml")
             XCTAssertEqual(loss, lockstepLoss, accuracy: 1e-4 * lockstepLoss, "\(format): validation loss")
-            XCTAssertEqual(r["greedy_equal"] as? Bool, true, "\(format): 50 greedy tokens as Lockstep's\n\(r)")
+            XCTAssertEqual(r["greedy_equal"] as? Bool, true, "\(format): 50 greedy tokens as the export's reference (Lockstep's whole forward passes)\n\(r)")
+            XCTAssertEqual(r["greedy"] as? [Int], lockstepGreedy, "\(format): 50 greedy tokens as lockstep generate's")
             XCTAssertLessThanOrEqual((r["max_rel_diff"] as? Double) ?? .nan, 1e-4, "\(format): logits at the prompt")
             continuations[format] = r["greedy"] as? [Int]
         }
