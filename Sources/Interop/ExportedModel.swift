@@ -1,4 +1,5 @@
 import Checkpoint
+import Foundation
 import NN
 import RunConfig
 
@@ -38,7 +39,8 @@ public struct ExportedModel: Sendable {
         }
         configText = c.metadata.config
         name = settings.modelName
-        origin = "\(c.path.split(separator: "/").last.map(String.init) ?? c.path), step \(c.metadata.step)"
+        // `latest` is a link: name the checkpoint it points at.
+        origin = "\(URL(fileURLWithPath: c.path).resolvingSymlinksInPath().lastPathComponent), step \(c.metadata.step)"
         let layout: [(name: String, shape: [Int])]
         switch settings.model {
         case let .sequential(spec):

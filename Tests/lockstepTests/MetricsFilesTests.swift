@@ -79,6 +79,17 @@ final class MetricsFilesTests: XCTestCase {
         assertFailed(Lockstep.run(["report"]), code: 2, contains: ["give the folder of a scaling study, or --metrics FILE"])
     }
 
+    /// A metrics file that cannot be written fails before the first step; a TensorBoard folder
+    /// that cannot be made fails with its reason.
+    func testUnwritablePathsFailAtOnce() throws {
+        let file = dir + "/missing/m.jsonl"
+        assertFailed(Lockstep.mpirun(2, Tiny.train([], ["--metrics", file]), timeout: 60), code: 2,
+                     contains: ["lockstep: error: rank 0: --metrics \(file): cannot write: No such file or directory"])
+        try Data().write(to: URL(fileURLWithPath: dir + "/plain"))
+        assertFailed(Lockstep.run(Tiny.train([], ["--tensorboard", dir + "/plain/tb"]), timeout: 60), code: 1,
+                     contains: ["lockstep: error: \(dir)/plain/tb: cannot create the TensorBoard folder"])
+    }
+
     /// Records reach the file as they are logged: a run killed mid-way keeps them.
     func testAKilledRunKeepsItsRecords() throws {
         let process = try BackgroundProcess(Lockstep.binary, Tiny.train(["train.steps=100000000", "train.log_every=200"],
