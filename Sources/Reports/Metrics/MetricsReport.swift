@@ -93,7 +93,7 @@ public enum MetricsReport {
         let language = isLanguageModel(records)
         var md = ["# Training metrics: `\(source.split(separator: "/").last.map(String.init) ?? source)`", ""]
         let wall = records.map(\.wallSeconds).filter(\.isFinite).max() ?? 0
-        md.append("\(train.count) logged steps (\(train.first!.step)–\(train.last!.step)) and \(evals.count) evaluations over \(NumberText.fixed(wall, 1)) s of training.")
+        md.append("\(train.count) logged step\(train.count == 1 ? "" : "s") (\(train.first!.step)–\(train.last!.step)) and \(evals.count) evaluation\(evals.count == 1 ? "" : "s") over \(NumberText.fixed(wall, 1)) s of training.")
         md.append("")
         md.append("## Summary")
         md.append("")
