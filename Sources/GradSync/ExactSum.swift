@@ -7,7 +7,8 @@ import Trace
 ///
 /// 1. Each rank computes its gradients chunk by chunk; a chunk is `train.chunk` consecutive
 ///    samples of the global order, so its contents never depend on the world size. Every
-///    chunk's gradient but the last is kept whole (`keep`).
+///    chunk's gradient but the last is kept whole (`kept`). Every chunk's weight gradients are
+///    computed in the bucket plan's row blocks, the last chunk's as each other's.
 /// 2. The last chunk's backward reports its buckets to a `BucketReducer`, which starts
 ///    each bucket's exact sum as a task on the communication thread, while backward
 ///    goes on with earlier layers. A bucket holds blocks: whole tensors, or row blocks of a
@@ -68,7 +69,7 @@ final class ExactSum: GradientSync {
         self.chunksPerRank = chunksPerRank
         updateRange = 0..<store.totalCount
         checkedRange = comm.rank == 0 ? updateRange : 0..<0
-        whole = WholeGradients(store)
+        whole = WholeGradients(rowBlocks: plan.blocks.map { $0.map(\.rows) })
         losses = [Double](repeating: 0, count: chunksPerRank)
         kept = (0..<max(chunksPerRank - 1, 0)).map { _ in store.makeStateBuffer() }
         let sums = FixedPointSums(count: plan.buckets.map(\.count).max() ?? 0, width: width)

@@ -12,12 +12,21 @@ public protocol GradientObserver: AnyObject {
     func gradientReady(parameter index: Int, rows: Range<Int>)
 }
 
-/// The observer for a backward pass nobody waits on: one block per parameter, no reports.
+/// The observer for a backward pass nobody waits on: no reports, and by default one block per
+/// parameter.
 public final class WholeGradients: GradientObserver {
     private let blocks: [[Range<Int>]]
 
     public init(_ store: ParameterStore) {
         blocks = store.slices.map { [0..<$0.rows] }
+    }
+
+    /// Computes each parameter's gradient in the given row blocks, as an observer that reports
+    /// them would: a GEMM's bits can depend on its number of rows (OpenBLAS's Haswell kernels
+    /// round the rows past their last full panel differently), so deterministic mode computes
+    /// every chunk in the same blocks, whether or not its buckets are summed as they finish.
+    public init(rowBlocks: [[Range<Int>]]) {
+        blocks = rowBlocks
     }
 
     public func rowBlocks(ofParameter index: Int) -> [Range<Int>] { blocks[index] }
