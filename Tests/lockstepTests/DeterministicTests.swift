@@ -17,13 +17,14 @@ final class DeterministicTests: XCTestCase {
     /// checks that the sums were of `width` integers, and returns the final checkpoint and the
     /// per-step losses.
     private func run(world: Int, name: String, steps: Int = 12, _ settings: [String] = [], extra: [String] = [],
-                     width: String = "int32",
+                     width: String = "int32", environment: [String: String] = [:],
                      file: StaticString = #filePath, line: UInt = #line) throws -> (SafeTensorsFile, [(step: Int, loss: Double)]) {
         let checkpoints = "\(dir)/\(name)"
         let arguments = Tiny.train(["train.deterministic=true", "train.chunk=8", "train.batch=\(Self.globalBatch / world)",
                                     "train.steps=\(steps)", "train.log_every=1", "checkpoint.dir=\(checkpoints)"] + settings,
                                    ["--summary", "\(dir)/\(name).json"] + extra)
-        let result = world == 1 ? Lockstep.run(arguments, timeout: 120) : Lockstep.mpirun(world, arguments, timeout: 180)
+        let result = world == 1 ? Lockstep.run(arguments, environment: environment, timeout: 120)
+            : Lockstep.mpirun(world, arguments, environment: environment, timeout: 180)
         assertSucceeded(result, name, file: file, line: line)
         let summary = try Summary(dir + "/\(name).json")
         XCTAssertEqual(summary.string("fixed_point"), width, "\(name): fixed_point", file: file, line: line)
@@ -45,6 +46,14 @@ final class DeterministicTests: XCTestCase {
         for world in [2, 3, 4, 8] {
             assertSameBits(try run(world: world, name: "w\(world)"), reference, "world \(world)")
         }
+    }
+
+    /// OpenBLAS's Haswell kernels (AVX2) give a GEMM's last rows other bits than a GEMM cut
+    /// into blocks would: every chunk must compute in the same row blocks.
+    func testSameBitsUnderOpenBLASsHaswellKernels() throws {
+        let environment = ["OPENBLAS_CORETYPE": "Haswell"]
+        let reference = try run(world: 1, name: "haswell-w1", environment: environment)
+        assertSameBits(try run(world: 2, name: "haswell-w2", environment: environment), reference, "Haswell kernels, world 2")
     }
 
     func testSameBitsWithEveryAlgorithmAndAForcedNodeLayout() throws {
