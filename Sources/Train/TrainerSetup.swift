@@ -123,3 +123,8 @@ enum ParameterChecksum {
         return h
     }
 }
+
+extension Trainer {
+    /// The checkpoint the run resumed from, if it did.
+    public var resumedPath: String? { resumedFrom?.path }
+}

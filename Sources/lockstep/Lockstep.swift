@@ -20,13 +20,17 @@ struct LockstepCommand: ParsableCommand {
     static func main() {
         ProcessorCheck.requireKernelFeatures()
         ProcessorCheck.restartWithBetterBLASKernel()
+        if let unknown = UnknownCommand.find(in: Array(CommandLine.arguments.dropFirst()), root: Self.self) {
+            Failure.reportUsage(unknown.message, hint: unknown.hint)
+            Foundation.exit(ExitCode.usage)
+        }
         let command: ParsableCommand
         do {
             command = try parseAsRoot()
         } catch {
             let code = exitCode(for: error)
             if code == .success { exit(withError: error) }
-            Failure.report("\(fullMessage(for: error))", usage: true)
+            Failure.reportParseError(fullMessage(for: error))
             Foundation.exit(ExitCode.usage)
         }
         do {

@@ -40,6 +40,7 @@ struct TrainCommand: ParsableCommand {
         let injected = try fault.map { spec throws(ConfigError) in try FaultOption.parse(spec) }
         let settings = try configOptions.load()
         let comm = try World.communicator(settings.comm)
+        try checkOutputs(comm: comm)
         var options = RunOptions()
         options.printProgress = !quiet
         options.checkIdenticalRanks = checkIdenticalRanks
@@ -47,6 +48,13 @@ struct TrainCommand: ParsableCommand {
         options.resume = resume.map(ResumeSource.init)
         options.fault = injected
         let trainer = try Trainer(settings: settings, comm: comm, options: options)
+        if let resumed = trainer.resumedPath, trainer.state.step >= trainer.totalSteps {
+            if comm.rank == 0 {
+                FileHandle.standardError.write(Data("lockstep: nothing to do: \(resumed) is at step \(trainer.state.step) and this run ends at step \(trainer.totalSteps); raise train.steps or train.epochs to train further\n".utf8))
+            }
+            comm.shutdown()
+            return
+        }
         if comm.rank == 0 && !quiet {
             Console.line("lockstep \(Lockstep.version): \(settings.modelName), \(trainer.model.parameters.totalCount) parameters, world \(comm.size), global batch \(trainer.globalBatch), \(trainer.totalSteps) steps")
         }
@@ -72,6 +80,22 @@ struct TrainCommand: ParsableCommand {
             World.finish()
             Foundation.exit(ExitCode.preempted)
         }
+    }
+}
+
+extension TrainCommand {
+    /// Checks on rank 0, before anything is allocated, that the files of --summary and
+    /// --timeline can be written, and gives every rank the answer so that all stop alike.
+    /// - Throws: `UsageError` (exit 2) naming the option and the path.
+    func checkOutputs(comm: Communicator) throws {
+        var problem = ""
+        if comm.rank == 0 {
+            let outputs = [("--summary", summary), ("--timeline", timeline)]
+            problem = outputs.lazy.compactMap { option, path in path.flatMap { OutputProbe.problem(writing: $0, for: option) } }
+                .first ?? ""
+        }
+        problem = try comm.broadcast(text: problem, root: 0)
+        if !problem.isEmpty { throw UsageError(problem) }
     }
 }
 
