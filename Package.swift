@@ -84,6 +84,10 @@ let package = Package(
         // -D FUZZING; in an ordinary build each replays its seed corpus and regression inputs.
         .target(name: "FuzzSupport", path: "Fuzz/Support"),
         .executableTarget(name: "FuzzTOML", dependencies: ["TOML", "FuzzSupport"], path: "Fuzz/TOML"),
+        .executableTarget(name: "FuzzConfig", dependencies: ["RunConfig", "FuzzSupport"], path: "Fuzz/Config"),
+        .executableTarget(name: "FuzzCheckpoint", dependencies: ["Checkpoint", "FuzzSupport"], path: "Fuzz/Checkpoint"),
+        .executableTarget(name: "FuzzIDX", dependencies: ["Data", "FuzzSupport"], path: "Fuzz/IDX"),
+        .executableTarget(name: "FuzzTokens", dependencies: ["Data", "FuzzSupport"], path: "Fuzz/Tokens"),
     ],
     swiftLanguageModes: [.v6]
 )
