@@ -81,8 +81,9 @@ public struct CheckpointMetadata: Codable, Equatable, Sendable {
         }
         let counts = [(CodingKeys.step, step), (.epoch, epoch), (.epochStep, epochStep), (.skippedSteps, skippedSteps),
                       (.samplerGlobalPosition, samplerGlobalPosition), (.optimizerSteps, optimizerSteps)]
-        for (key, value) in counts where value < 0 {
-            throw CheckpointError("\(path): metadata \(key.rawValue) is \(value), not a count")
+        // At most 2^62, so that a run can count on from it without overflow.
+        for (key, value) in counts where value < 0 || value > 1 << 62 {
+            throw CheckpointError("\(path): metadata \(key.rawValue) is \(value), not a count (0 to 2^62)")
         }
         let sizes = [(CodingKeys.world, world), (.globalBatch, globalBatch), (.batchPerRank, batchPerRank), (.accumulate, accumulate)]
         for (key, value) in sizes where value < 1 {

@@ -177,23 +177,32 @@ final class BadInputTests: XCTestCase {
         }
     }
 
-    /// A checkpoint whose metadata says global batch 0, with checksums to match (they guard
-    /// against damage, not against a file made to mislead): refused with exit 1 naming the
-    /// field, where resuming from it divided the epoch by zero.
+    /// Checkpoints whose metadata is out of range, with checksums to match (they guard against
+    /// damage, not against a file made to mislead): refused with exit 1 naming the field. With
+    /// global batch 0, resuming divided the epoch by zero; with a sampler position past the
+    /// epoch, the run would read past the epoch's sample order.
     func testForgedCheckpointMetadata() throws {
         let checkpoints = dir + "/ckpt"
         assertSucceeded(Lockstep.run(Tiny.train(["train.steps=2", "checkpoint.every_steps=2", "checkpoint.dir=\(checkpoints)"]), timeout: 60))
         let original = try SafeTensorsFile(path: checkpoints + "/" + checkpointName(step: 2))
-        var metadata = original.metadata
-        metadata["global_batch"] = "0"
-        let lines = metadata.keys.sorted().filter { $0 != "metadata_sha256" }.map { "\($0)=\(metadata[$0]!)" }.joined(separator: "\n")
-        try lines.write(toFile: dir + "/lines", atomically: true, encoding: .utf8)
-        metadata["metadata_sha256"] = String(runProcess("/usr/bin/sha256sum", [dir + "/lines"]).stdout.prefix(64))
-        let forged = dir + "/forged.safetensors"
-        try SafeTensorsFile.write(original.tensors.map { ($0.name, $0.shape, $0.values) }, metadata: metadata, to: forged)
-        let result = Lockstep.run(Tiny.train(["train.steps=4"], ["--resume", forged]), timeout: 60)
-        assertFailed(result, code: 1, contains: ["lockstep: error: checkpoint: \(forged): metadata global_batch is 0, not a positive integer\n"])
-        XCTAssertEqual(errorLines(result).count, 1, result.output)
+        for (key, value, message) in [
+            ("global_batch", "0", "metadata global_batch is 0, not a positive integer"),
+            ("epoch", "9223372036854775807", "metadata epoch is 9223372036854775807, not a count (0 to 2^62)"),
+            // Tiny has 128 steps of 32 samples per epoch.
+            ("sampler.global_position", "4128", "sampler position 4128 is past the end of this run's epoch, 128 steps of 32 samples"),
+        ] {
+            var metadata = original.metadata
+            metadata[key] = value
+            let lines = metadata.keys.sorted().filter { $0 != "metadata_sha256" }.map { "\($0)=\(metadata[$0]!)" }.joined(separator: "\n")
+            try lines.write(toFile: dir + "/lines", atomically: true, encoding: .utf8)
+            metadata["metadata_sha256"] = String(runProcess("/usr/bin/sha256sum", [dir + "/lines"]).stdout.prefix(64))
+            let forged = dir + "/forged.safetensors"
+            try SafeTensorsFile.write(original.tensors.map { ($0.name, $0.shape, $0.values) }, metadata: metadata, to: forged)
+            let result = Lockstep.run(Tiny.train(["train.steps=4"], ["--resume", forged]), timeout: 60)
+            let prefix = key == "sampler.global_position" ? "" : "checkpoint: "
+            assertFailed(result, code: 1, contains: ["lockstep: error: \(prefix)\(forged): \(message)\n"], key)
+            XCTAssertEqual(errorLines(result).count, 1, result.output)
+        }
     }
 
     func testUnknownCommandLineOption() {
