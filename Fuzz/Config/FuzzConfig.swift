@@ -11,16 +11,18 @@ func readConfig(_ bytes: [UInt8]) {
     let overrides = parts.dropFirst().map { String(decoding: $0, as: UTF8.self) }
     let lines = toml.reduce(1) { $0 + ($1 == UInt8(ascii: "\n") ? 1 : 0) }
 
+    // Compared as bytes: as Characters, an override starting with a combining mark would merge
+    // with the space before it.
     func check(_ error: ConfigError) {
-        let text = error.description
-        if text.hasPrefix("--set ") {
-            precondition(overrides.contains { text.hasPrefix("--set \($0):") }, "an error names a --set that was not given: \(text)")
+        let text = Array(error.description.utf8)
+        if text.starts(with: "--set ".utf8) {
+            precondition(overrides.contains { text.starts(with: "--set \($0):".utf8) }, "an error names a --set that was not given: \(error)")
             return
         }
-        precondition(text.hasPrefix("c.toml:") || text.hasPrefix("c.toml "), "an error without its source: \(text)")
-        let rest = text.dropFirst("c.toml:".count)
-        guard let line = Int(rest.prefix { $0.isNumber }) else { return }  // "c.toml: …", the file as a whole
-        precondition((1...lines).contains(line), "an error at line \(line) of a \(lines)-line input: \(text)")
+        precondition(text.starts(with: "c.toml:".utf8), "an error without its source: \(error)")
+        let digits = text.dropFirst("c.toml:".count).prefix { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
+        guard let line = Int(String(decoding: digits, as: UTF8.self)) else { return }  // "c.toml: …", the file as a whole
+        precondition((1...lines).contains(line), "an error at line \(line) of a \(lines)-line input: \(error)")
     }
 
     let config: Config

@@ -76,6 +76,9 @@ final class ConfigSourceTests: XCTestCase {
         expect(config, ["optimizer.momentun=0.5"], "--set optimizer.momentun=0.5: unknown key optimizer.momentun (did you mean optimizer.momentum?)")
         expect(config, ["train.batch"], "--set train.batch: expected key=value")
         expect(config, ["=3"], "--set =3: expected key=value")
+        // Found by fuzzing (Fuzz/Regressions/config/set-combining-mark): a --set that is a lone
+        // combining mark, which the target's own check once misread.
+        expect(config, ["\u{0340}"], "--set \u{0340}: expected key=value")
         expect(config, ["train.batch=1\ntrain.steps=2"], "--set train.batch=1\ntrain.steps=2: the value must be one TOML value")
         expect(config, ["train.batch=1 2"],
                "--set train.batch=1 2: expected a newline or a comment after the value of train.batch, found '2' (at column 3 of the value)")
