@@ -20,7 +20,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
-        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         // System libraries, each behind a small shim header.
@@ -44,9 +43,7 @@ let package = Package(
         // The TOML reader: pure Swift, no dependencies; never traps, keeps every key's position.
         .target(name: "TOML"),
         // Configs: TOML, the schema of every key, one typed section per component.
-        .target(name: "RunConfig", dependencies: [
-            "Tensor", "NN", "Comm", .product(name: "TOMLKit", package: "TOMLKit"),
-        ]),
+        .target(name: "RunConfig", dependencies: ["Tensor", "NN", "Comm", "TOML"]),
         // How a step's gradients become the world's sum: one type per strategy.
         .target(name: "GradSync", dependencies: ["Tensor", "NN", "Comm", "Trace", "RunConfig"]),
         // Checkpoints: safetensors, durable writes, typed metadata, resume.
@@ -95,6 +92,10 @@ let package = Package(
         // -D FUZZING; in an ordinary build each replays its seed corpus and regression inputs.
         .target(name: "FuzzSupport", path: "Fuzz/Support"),
         .executableTarget(name: "FuzzTOML", dependencies: ["TOML", "FuzzSupport"], path: "Fuzz/TOML"),
+        .executableTarget(name: "FuzzConfig", dependencies: ["RunConfig", "FuzzSupport"], path: "Fuzz/Config"),
+        .executableTarget(name: "FuzzCheckpoint", dependencies: ["Checkpoint", "FuzzSupport"], path: "Fuzz/Checkpoint"),
+        .executableTarget(name: "FuzzIDX", dependencies: ["Data", "FuzzSupport"], path: "Fuzz/IDX"),
+        .executableTarget(name: "FuzzTokens", dependencies: ["Data", "FuzzSupport"], path: "Fuzz/Tokens"),
     ],
     swiftLanguageModes: [.v6]
 )

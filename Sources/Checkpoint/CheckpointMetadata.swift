@@ -68,13 +68,34 @@ public struct CheckpointMetadata: Codable, Equatable, Sendable {
     /// The fields as `__metadata__` strings.
     var strings: [String: String] { StringMap.encode(self) }
 
-    /// Reads the fields of a checkpoint's `__metadata__`.
-    /// - Throws: `CheckpointError` naming `path` and the first field that is missing or malformed.
-    init(strings: [String: String], path: String) throws(CheckpointError) {
+    /// Reads the fields of a checkpoint's `__metadata__`, and checks their ranges: counts not
+    /// negative, the world and the batches positive with the global batch their product, the
+    /// rates finite. (The checksums guard against damage, not against a file made to mislead.)
+    /// - Throws: `CheckpointError` naming `path` and the first field that is missing, malformed
+    ///   or out of range.
+    public init(strings: [String: String], path: String) throws(CheckpointError) {
         do {
             self = try StringMap.decode(CheckpointMetadata.self, from: strings)
         } catch {
             throw CheckpointError("\(path): metadata \(error.description)")
+        }
+        let counts = [(CodingKeys.step, step), (.epoch, epoch), (.epochStep, epochStep), (.skippedSteps, skippedSteps),
+                      (.samplerGlobalPosition, samplerGlobalPosition), (.optimizerSteps, optimizerSteps)]
+        // At most 2^62, so that a run can count on from it without overflow.
+        for (key, value) in counts where value < 0 || value > 1 << 62 {
+            throw CheckpointError("\(path): metadata \(key.rawValue) is \(value), not a count (0 to 2^62)")
+        }
+        let sizes = [(CodingKeys.world, world), (.globalBatch, globalBatch), (.batchPerRank, batchPerRank), (.accumulate, accumulate)]
+        for (key, value) in sizes where value < 1 {
+            throw CheckpointError("\(path): metadata \(key.rawValue) is \(value), not a positive integer")
+        }
+        let (perStep, overflow1) = batchPerRank.multipliedReportingOverflow(by: world)
+        let (product, overflow2) = perStep.multipliedReportingOverflow(by: accumulate)
+        guard !overflow1 && !overflow2 && product == globalBatch else {
+            throw CheckpointError("\(path): metadata global_batch \(globalBatch) is not batch_per_rank × world_size × accumulate = \(batchPerRank) × \(world) × \(accumulate)")
+        }
+        for (key, value) in [(CodingKeys.lrBase, lrBase), (.lrNext, Double(lrNext))] where !value.isFinite {
+            throw CheckpointError("\(path): metadata \(key.rawValue) is \(value), not a finite number")
         }
     }
 }

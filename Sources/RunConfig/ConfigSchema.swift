@@ -1,3 +1,5 @@
+import NN
+
 /// Every config key Lockstep knows, its type, default and allowed values. A key that is not
 /// here is an error, so that a typo is never silently ignored.
 struct ConfigKey: Sendable {
@@ -6,6 +8,7 @@ struct ConfigKey: Sendable {
         case string(choices: [String])
     }
 
+    /// The lower end of a number's range. (`atMost(limit)`: between 0 and `limit`.)
     enum Rule: Sendable {
         case any, positive, nonNegative
         case atMost(Double)
@@ -16,13 +19,72 @@ struct ConfigKey: Sendable {
     /// nil: the key must be given.
     let defaultValue: ConfigValue?
     let rule: Rule
+    /// The largest value a number may take (`ConfigLimits`); every integer key has one, so that
+    /// nothing the run computes from it can overflow. A float must also be finite.
+    let maximum: Double?
 
-    init(_ path: String, _ kind: Kind, _ defaultValue: ConfigValue?, _ rule: Rule = .any) {
+    init(_ path: String, _ kind: Kind, _ defaultValue: ConfigValue?, _ rule: Rule = .any, max maximum: Int? = nil) {
         self.path = path
         self.kind = kind
         self.defaultValue = defaultValue
         self.rule = rule
+        self.maximum = maximum.map(Double.init)
     }
+
+    init(_ path: String, _ kind: Kind, _ defaultValue: ConfigValue?, _ rule: Rule = .any, max maximum: Double) {
+        self.path = path
+        self.kind = kind
+        self.defaultValue = defaultValue
+        self.rule = rule
+        self.maximum = maximum
+    }
+}
+
+/// The largest values config keys may take: far beyond any real run, and small enough that the
+/// sizes, counts and products the run computes from them fit in 64 bits. Limits that depend on
+/// the data or the machine (a batch larger than the training set, buffers larger than memory)
+/// are checked at start-up, before anything is allocated (`TrainingConfig.checkResources`).
+public enum ConfigLimits {
+    /// train.steps, and every count of steps (train.log_every, checkpoint.every_steps, …): 2⁴⁰.
+    public static let steps = 1 << 40
+    /// train.epochs: 2²⁰.
+    public static let epochs = 1 << 20
+    /// train.batch and train.chunk, samples per rank and micro-batch: 2²⁰.
+    public static let batch = 1 << 20
+    /// train.accumulate: 2¹⁶.
+    public static let accumulate = 1 << 16
+    /// data.train_count and data.test_count, synthetic images: 2³¹.
+    public static let samples = 1 << 31
+    /// data.classes: 2²⁰.
+    public static let classes = 1 << 20
+    /// data.noise, in pixel levels: 255.
+    public static let noise = 255
+    /// model.vocab: 2³¹ (token ids are 32-bit).
+    public static let vocab = 1 << 31
+    /// model.context: 2²⁰ tokens.
+    public static let context = 1 << 20
+    /// model.embed: 2²⁰.
+    public static let embed = 1 << 20
+    /// model.heads: 2¹⁶.
+    public static let heads = 1 << 16
+    /// model.layers of a GPT, its blocks: 2¹⁶.
+    public static let blocks = 1 << 16
+    /// Each dimension of model.input: 2²⁰.
+    public static let dimension = 1 << 20
+    /// The values of one sample: model.input's product, and each layer's output: 2³¹.
+    public static let sampleValues = ModelSpec.maximumValuesPerSample
+    /// A layer's `in` and `out`: 2²⁴.
+    public static let features = 1 << 24
+    /// A layer's `kernel`, `stride` and `padding`: 2¹⁶.
+    public static let window = 1 << 16
+    /// comm.bucket_mb: 4096 (4 GiB).
+    public static let bucketMB = 4096.0
+    /// comm.timeout_s: 10⁶ s (11.6 days).
+    public static let timeoutSeconds = 1_000_000.0
+    /// comm.poll_us: 10⁶ µs.
+    public static let pollMicroseconds = 1_000_000
+    /// comm.ranks_per_node and checkpoint.keep: 2²⁰.
+    public static let count = 1 << 20
 }
 
 enum ConfigSchema {
@@ -34,10 +96,10 @@ enum ConfigSchema {
         ConfigKey("model.name", .string(choices: []), .string("model")),
         ConfigKey("model.input", .ints, .ints([])),
         ConfigKey("model.layers", .layers, nil),
-        ConfigKey("model.vocab", .int, .int(256), .positive),
-        ConfigKey("model.context", .int, .int(128), .positive),
-        ConfigKey("model.heads", .int, .int(4), .positive),
-        ConfigKey("model.embed", .int, .int(128), .positive),
+        ConfigKey("model.vocab", .int, .int(256), .positive, max: ConfigLimits.vocab),
+        ConfigKey("model.context", .int, .int(128), .positive, max: ConfigLimits.context),
+        ConfigKey("model.heads", .int, .int(4), .positive, max: ConfigLimits.heads),
+        ConfigKey("model.embed", .int, .int(128), .positive, max: ConfigLimits.embed),
 
         // The data. "fashion-mnist" reads IDX files from data.path; "synthetic" makes a seeded
         // learnable dataset of data.train_count + data.test_count images shaped as model.input.
@@ -50,28 +112,28 @@ enum ConfigSchema {
         ConfigKey("data.format", .string(choices: ["auto", "uint16", "llmc"]), .string("auto")),
         ConfigKey("data.val_path", .string(choices: []), .string("")),
         ConfigKey("data.val_fraction", .double, .double(0.1), .atMost(1)),
-        ConfigKey("data.val_windows", .int, .int(0), .nonNegative),
-        ConfigKey("data.train_count", .int, .int(4096), .positive),
-        ConfigKey("data.test_count", .int, .int(1024), .positive),
-        ConfigKey("data.classes", .int, .int(10), .positive),
-        ConfigKey("data.noise", .int, .int(40), .nonNegative),
-        ConfigKey("data.seed", .int, .int(7), .nonNegative),
+        ConfigKey("data.val_windows", .int, .int(0), .nonNegative, max: ConfigLimits.steps),
+        ConfigKey("data.train_count", .int, .int(4096), .positive, max: ConfigLimits.samples),
+        ConfigKey("data.test_count", .int, .int(1024), .positive, max: ConfigLimits.samples),
+        ConfigKey("data.classes", .int, .int(10), .positive, max: ConfigLimits.classes),
+        ConfigKey("data.noise", .int, .int(40), .nonNegative, max: ConfigLimits.noise),
+        ConfigKey("data.seed", .int, .int(7), .nonNegative, max: Int.max),
 
         // The loop. train.steps > 0 overrides train.epochs; train.batch is per rank.
-        ConfigKey("train.epochs", .int, .int(1), .positive),
-        ConfigKey("train.steps", .int, .int(0), .nonNegative),
-        ConfigKey("train.batch", .int, .int(128), .positive),
-        ConfigKey("train.seed", .int, .int(0), .nonNegative),
-        ConfigKey("train.accumulate", .int, .int(1), .positive),
+        ConfigKey("train.epochs", .int, .int(1), .positive, max: ConfigLimits.epochs),
+        ConfigKey("train.steps", .int, .int(0), .nonNegative, max: ConfigLimits.steps),
+        ConfigKey("train.batch", .int, .int(128), .positive, max: ConfigLimits.batch),
+        ConfigKey("train.seed", .int, .int(0), .nonNegative, max: Int.max),
+        ConfigKey("train.accumulate", .int, .int(1), .positive, max: ConfigLimits.accumulate),
         ConfigKey("train.shuffle", .bool, .bool(true)),
-        ConfigKey("train.log_every", .int, .int(50), .positive),
-        ConfigKey("train.eval_every", .int, .int(0), .nonNegative),
+        ConfigKey("train.log_every", .int, .int(50), .positive, max: ConfigLimits.steps),
+        ConfigKey("train.eval_every", .int, .int(0), .nonNegative, max: ConfigLimits.steps),
         ConfigKey("train.target_accuracy", .double, .double(0), .atMost(1)),
         ConfigKey("train.skip_nonfinite", .bool, .bool(false)),
         // Split each step's global batch across the ranks by their measured speed (BatchBalancer).
         ConfigKey("train.balance", .bool, .bool(false)),
         ConfigKey("train.deterministic", .bool, .bool(false)),
-        ConfigKey("train.chunk", .int, .int(16), .positive),
+        ConfigKey("train.chunk", .int, .int(16), .positive, max: ConfigLimits.batch),
         // The integers of deterministic mode's exact sums; "auto" takes int32 up to 64 chunks
         // per step (FixedPointWidth).
         ConfigKey("train.fixed_point", .string(choices: ["auto", "int32", "int64"]), .string("auto")),
@@ -98,50 +160,38 @@ enum ConfigSchema {
 
         // The learning-rate schedule, in optimizer steps.
         ConfigKey("schedule.name", .string(choices: ["constant", "step", "cosine"]), .string("constant")),
-        ConfigKey("schedule.warmup_steps", .int, .int(0), .nonNegative),
-        ConfigKey("schedule.step_every", .int, .int(1000), .positive),
+        ConfigKey("schedule.warmup_steps", .int, .int(0), .nonNegative, max: ConfigLimits.steps),
+        ConfigKey("schedule.step_every", .int, .int(1000), .positive, max: ConfigLimits.steps),
         ConfigKey("schedule.gamma", .double, .double(0.1), .positive),
         ConfigKey("schedule.min_lr", .double, .double(0), .nonNegative),
         ConfigKey("schedule.linear_scaling", .bool, .bool(false)),
-        ConfigKey("schedule.base_batch", .int, .int(256), .positive),
+        ConfigKey("schedule.base_batch", .int, .int(256), .positive, max: ConfigLimits.steps),
 
         // Communication.
         ConfigKey("comm.algorithm", .string(choices: ["auto", "mpi", "ring", "rhd", "hierarchical"]), .string("auto")),
-        ConfigKey("comm.bucket_mb", .double, .double(25), .positive),
+        ConfigKey("comm.bucket_mb", .double, .double(25), .positive, max: ConfigLimits.bucketMB),
         ConfigKey("comm.compression", .string(choices: ["none", "fp16", "bf16"]), .string("none")),
-        ConfigKey("comm.ranks_per_node", .int, .int(0), .nonNegative),
+        ConfigKey("comm.ranks_per_node", .int, .int(0), .nonNegative, max: ConfigLimits.count),
         ConfigKey("comm.progress", .string(choices: ["thread", "test"]), .string("thread")),
-        ConfigKey("comm.poll_us", .int, .int(10), .nonNegative),
-        ConfigKey("comm.timeout_s", .double, .double(300), .positive),
+        ConfigKey("comm.poll_us", .int, .int(10), .nonNegative, max: ConfigLimits.pollMicroseconds),
+        ConfigKey("comm.timeout_s", .double, .double(300), .positive, max: ConfigLimits.timeoutSeconds),
         ConfigKey("comm.shared_memory", .bool, .bool(true)),
 
         // Checkpoints; an empty checkpoint.dir writes none.
         ConfigKey("checkpoint.dir", .string(choices: []), .string("")),
-        ConfigKey("checkpoint.every_steps", .int, .int(0), .nonNegative),
+        ConfigKey("checkpoint.every_steps", .int, .int(0), .nonNegative, max: ConfigLimits.steps),
         ConfigKey("checkpoint.every_epoch", .bool, .bool(false)),
-        ConfigKey("checkpoint.keep", .int, .int(3), .positive),
+        ConfigKey("checkpoint.keep", .int, .int(3), .positive, max: ConfigLimits.count),
     ]
 
     static let byPath: [String: ConfigKey] = Dictionary(uniqueKeysWithValues: keys.map { ($0.path, $0) })
 
+    /// The tables the keys live in: "model", "data", "train", ….
+    static let sections: Set<String> = Set(keys.compactMap { $0.path.split(separator: ".").first.map(String.init) })
+
     /// The known key closest to `path`, if it is a likely typo.
     static func suggestion(for path: String, among candidates: [String] = keys.map(\.path)) -> String? {
-        let scored = candidates.map { ($0, editDistance($0, path)) }.min { $0.1 < $1.1 }
-        guard let (best, distance) = scored, distance <= max(2, path.count / 4) else { return nil }
-        return best
-    }
-
-    private static func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
-        var previous = Array(0...b.count)
-        for i in 1...max(a.count, 1) where !a.isEmpty {
-            var current = [i] + [Int](repeating: 0, count: b.count)
-            for j in 1...max(b.count, 1) where !b.isEmpty {
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            }
-            previous = current
-        }
-        return previous[b.count]
+        Suggestion.closest(to: path, among: candidates)
     }
 }
 
@@ -155,5 +205,10 @@ enum LayerTable {
         case "maxpool2d": [("kernel", nil), ("stride", 0), ("padding", 0)]  // stride 0: the kernel size
         default: []
         }
+    }
+
+    /// The largest value of a layer's integer key.
+    static func maximum(of key: String) -> Int {
+        key == "in" || key == "out" ? ConfigLimits.features : ConfigLimits.window
     }
 }

@@ -30,7 +30,7 @@ public enum ConfigValue: Equatable, Sendable, CustomStringConvertible {
     var typeName: String {
         switch self {
         case .int: "an integer"
-        case .double: "a number"
+        case .double: "a float"
         case .bool: "a boolean"
         case .string: "a string"
         case .ints: "an array of integers"

@@ -108,7 +108,6 @@ public struct TrainingConfig: Sendable {
 
     public init(_ c: Config) throws(ConfigError) {
         config = c
-        let at = c.source
         data = DataSettings(c)
         train = TrainSettings(
             epochs: c.int("train.epochs"), steps: c.int("train.steps"), batch: c.int("train.batch"),
@@ -126,7 +125,7 @@ public struct TrainingConfig: Sendable {
         default:
             let momentum = c.double("optimizer.momentum")
             if c.bool("optimizer.nesterov") && momentum <= 0 {
-                throw ConfigError("\(at): optimizer.nesterov needs optimizer.momentum > 0, got \(momentum)")
+                throw ConfigError("\(c.origin(of: "optimizer.nesterov", "optimizer.momentum")): optimizer.nesterov needs optimizer.momentum > 0, got \(momentum)")
             }
             optimizer = .sgd(momentum: momentum, nesterov: c.bool("optimizer.nesterov"),
                              weightDecay: c.double("optimizer.weight_decay"))
@@ -134,7 +133,7 @@ public struct TrainingConfig: Sendable {
         shardedOptimizer = c.bool("optimizer.sharded")
         clipNorm = c.double("optimizer.clip_norm")
         for key in ["optimizer.beta1", "optimizer.beta2"] where c.double(key) >= 1 {
-            throw ConfigError("\(at): \(key) must be below 1, got \(c.double(key))")
+            throw ConfigError("\(c.origin(of: key)): \(key) must be below 1, got \(c.double(key))")
         }
         let decay: LRSchedule.Decay = switch c.string("schedule.name") {
         case "step": .step(every: c.int("schedule.step_every"), gamma: c.double("schedule.gamma"))
@@ -148,19 +147,19 @@ public struct TrainingConfig: Sendable {
         let compression = Compression(rawValue: c.string("comm.compression"))!
         let progress = ProgressMode(rawValue: c.string("comm.progress"))!
         if compression != .none && algorithm == .mpi {
-            throw ConfigError("\(at): comm.compression = \"\(compression.rawValue)\" needs one of Lockstep's algorithms (ring, rhd, hierarchical or auto); MPI_Allreduce sums fp32 only")
+            throw ConfigError("\(c.origin(of: "comm.compression", "comm.algorithm")): comm.compression = \"\(compression.rawValue)\" needs one of Lockstep's algorithms (ring, rhd, hierarchical or auto); MPI_Allreduce sums fp32 only")
         }
         if progress == .test && algorithm != .mpi {
-            throw ConfigError("\(at): comm.progress = \"test\" drives MPI_Iallreduce, so it needs comm.algorithm = \"mpi\", got \"\(algorithm.rawValue)\"")
+            throw ConfigError("\(c.origin(of: "comm.progress", "comm.algorithm")): comm.progress = \"test\" drives MPI_Iallreduce, so it needs comm.algorithm = \"mpi\", got \"\(algorithm.rawValue)\"")
         }
         if train.deterministic && compression != .none {
-            throw ConfigError("\(at): train.deterministic = true sums gradients exactly, so it refuses comm.compression = \"\(compression.rawValue)\"; set comm.compression = \"none\"")
+            throw ConfigError("\(c.origin(of: "train.deterministic", "comm.compression")): train.deterministic = true sums gradients exactly, so it refuses comm.compression = \"\(compression.rawValue)\"; set comm.compression = \"none\"")
         }
         if train.deterministic && train.balance {
-            throw ConfigError("\(at): train.deterministic = true gives every rank the same number of whole chunks, so it refuses train.balance = true; set one of them false")
+            throw ConfigError("\(c.origin(of: "train.deterministic", "train.balance")): train.deterministic = true gives every rank the same number of whole chunks, so it refuses train.balance = true; set one of them false")
         }
         if train.deterministic && shardedOptimizer {
-            throw ConfigError("\(at): train.deterministic = true sums whole gradient buffers exactly, so it refuses optimizer.sharded = true; set one of them false")
+            throw ConfigError("\(c.origin(of: "train.deterministic", "optimizer.sharded")): train.deterministic = true sums whole gradient buffers exactly, so it refuses optimizer.sharded = true; set one of them false")
         }
         comm = CommSettings(
             allReduce: AllReduceOptions(algorithm: algorithm, compression: compression,

@@ -29,9 +29,13 @@ struct StepPlan {
     /// The split by speed (train.balance at world > 1), or nil.
     private(set) var balancer: BatchBalancer?
 
-    /// - Parameter resumed: a resumed checkpoint's global batch, which this run keeps, and its path.
+    /// - Parameters:
+    ///   - resumed: a resumed checkpoint's global batch, which this run keeps, and its path.
+    ///   - config: the config `t` was read from, whose origins the messages name.
     /// - Throws: `TrainingError` (exit 2) when the global batch cannot be split as asked.
-    init(_ t: TrainingConfig.TrainSettings, world: Int, rank: Int, resumed: (globalBatch: Int, path: String)?) throws(TrainingError) {
+    init(_ t: TrainingConfig.TrainSettings, world: Int, rank: Int, resumed: (globalBatch: Int, path: String)?,
+         config: Config? = nil) throws(TrainingError) {
+        func origin(_ keys: String...) -> String { config.map { "\($0.origin(of: keys)): " } ?? "" }
         self.world = world
         self.rank = rank
         batch = t.batch
@@ -46,14 +50,14 @@ struct StepPlan {
         if t.deterministic {
             let perRank = t.batch * accumulate
             guard perRank % t.chunk == 0 else {
-                throw TrainingError("train.chunk = \(t.chunk) must divide the \(perRank) samples each rank takes per step (train.batch × accumulate) in deterministic mode",
+                throw TrainingError(origin("train.chunk", "train.batch", "train.accumulate") + "train.chunk = \(t.chunk) must divide the \(perRank) samples each rank takes per step (train.batch × accumulate) in deterministic mode",
                                     exitCode: ExitCode.usage)
             }
             let chunks = globalBatch / t.chunk
             let width = t.fixedPoint ?? .auto(chunks: chunks)
             guard chunks <= width.maxChunks else {
                 let fix = width == .int32 ? "set train.fixed_point = \"int64\" or raise train.chunk" : "raise train.chunk"
-                throw TrainingError("deterministic mode sums at most \(width.maxChunks) chunks per step in \(width.rawValue); \(globalBatch) samples in chunks of \(t.chunk) are \(chunks): \(fix)",
+                throw TrainingError(origin("train.chunk", "train.fixed_point") + "deterministic mode sums at most \(width.maxChunks) chunks per step in \(width.rawValue); \(globalBatch) samples in chunks of \(t.chunk) are \(chunks): \(fix)",
                                     exitCode: ExitCode.usage)
             }
             chunk = t.chunk

@@ -98,7 +98,7 @@ public final class Trainer {
         let resumed = try Self.resume(options.resume, settings: settings, comm: comm, layout: Checkpoint.layout(built.parameters, optimizer),
                                       activity: recorder.activity, notes: &notes)
         plan = try StepPlan(settings.train, world: comm.size, rank: comm.rank,
-                            resumed: resumed.map { ($0.point.metadata.globalBatch, $0.point.path) })
+                            resumed: resumed.map { ($0.point.metadata.globalBatch, $0.point.path) }, config: settings.config)
         if let point = resumed?.point, plan.accumulate != settings.train.accumulate {
             notes.append("resuming at world \(comm.size) (saved at world \(point.metadata.world)): train.accumulate = \(plan.accumulate) keeps the global batch of \(plan.globalBatch)")
         }
@@ -109,7 +109,9 @@ public final class Trainer {
         source = examples(plan.globalBatch)
         stepsPerEpoch = source.examplesPerEpoch / plan.globalBatch
         guard stepsPerEpoch >= 1 else {
-            throw TrainingError("train.batch × accumulate = \(plan.globalBatch / comm.size) per rank exceeds the \(source.examplesPerEpoch / comm.size) training samples each of \(comm.size) ranks gets per epoch; lower train.batch or use fewer ranks",
+            throw TrainingError("\(settings.config.origin(of: "train.batch", "train.accumulate")): "
+                                + Workloads.batchTooLarge(perRank: plan.globalBatch / comm.size, examplesPerEpoch: source.examplesPerEpoch,
+                                                          world: comm.size),
                                 exitCode: ExitCode.usage)
         }
         let t = settings.train

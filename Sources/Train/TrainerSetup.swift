@@ -71,6 +71,9 @@ extension Trainer {
             throw TrainingError("\(point.path): sampler position \(m.samplerGlobalPosition) is not a whole number of global batches of \(plan.globalBatch)")
         }
         state.epochStep = m.samplerGlobalPosition / plan.globalBatch
+        guard state.epochStep <= stepsPerEpoch else {
+            throw TrainingError("\(point.path): sampler position \(m.samplerGlobalPosition) is past the end of this run's epoch, \(stepsPerEpoch) steps of \(plan.globalBatch) samples")
+        }
         if m.configHash != SHA256.hex(settings.config.canonicalText) {
             notes.append("the config differs from the one \(point.path) was written with; the model and optimizer match")
         }
@@ -120,4 +123,9 @@ enum ParameterChecksum {
         }
         return h
     }
+}
+
+extension Trainer {
+    /// The checkpoint the run resumed from, if it did.
+    public var resumedPath: String? { resumedFrom?.path }
 }

@@ -8,19 +8,21 @@ import RunConfig
 typealias Workload = (ParameterMemory) throws -> (model: TrainableModel, examples: (_ globalBatch: Int) -> ExampleSource)
 
 enum Workloads {
-    /// The workload of `settings` at world size `world`, reading its data first.
+    /// The workload of `settings` at world size `world`, reading its data first and checking
+    /// that each rank's batch fits in its share of the training set.
     /// - Throws: `DataError` for data that cannot be read; `ConfigError` for a context longer
-    ///   than the corpus.
+    ///   than the corpus, or a batch larger than the data.
     static func make(_ settings: TrainingConfig, world: Int, rank: Int) throws -> Workload {
         let maxBatch = StepPlan.maxMicroBatch(settings.train, world: world)
         switch settings.model {
         case let .sequential(spec): return try images(settings, spec: spec, maxBatch: maxBatch, world: world, rank: rank)
-        case let .gpt(config): return try tokens(settings, config: config, maxBatch: maxBatch)
+        case let .gpt(config): return try tokens(settings, config: config, maxBatch: maxBatch, world: world)
         }
     }
 
-    private static func tokens(_ settings: TrainingConfig, config: GPTConfig, maxBatch: Int) throws -> Workload {
+    private static func tokens(_ settings: TrainingConfig, config: GPTConfig, maxBatch: Int, world: Int) throws -> Workload {
         let corpus = try TrainingData.corpus(settings, config: config)
+        try checkBatch(settings, examplesPerEpoch: corpus.train.count / config.context, world: world)
         let limit = settings.data.validationWindows
         return { memory in
             let model = try GPT(config: config, maxBatch: maxBatch, memory: memory)
@@ -32,14 +34,28 @@ enum Workloads {
 
     private static func images(_ settings: TrainingConfig, spec: ModelSpec, maxBatch: Int, world: Int, rank: Int) throws -> Workload {
         let (train, test) = try TrainingData.load(settings, spec: spec)
+        let sampler = DistributedSampler(datasetCount: train.count, world: world, rank: rank, shuffle: settings.train.shuffle,
+                                         seed: settings.train.seed, dropLast: false)
+        try checkBatch(settings, examplesPerEpoch: sampler.totalSize, world: world)
         return { memory in
             let model = try Sequential(spec: spec, maxBatch: maxBatch, memory: memory)
-            let sampler = DistributedSampler(datasetCount: train.count, world: world, rank: rank, shuffle: settings.train.shuffle,
-                                             seed: settings.train.seed, dropLast: false)
             return (model, { globalBatch in
                 ImageExamples(model: model, train: train, test: test, sampler: sampler, globalBatch: globalBatch)
             })
         }
+    }
+
+    /// Checks that a step's global batch, as the config asks for it, fits in an epoch of
+    /// `examplesPerEpoch` (`Trainer.init` checks again once a resumed run has fixed it).
+    static func checkBatch(_ settings: TrainingConfig, examplesPerEpoch: Int, world: Int) throws(ConfigError) {
+        let perRank = settings.train.batch * settings.train.accumulate
+        guard perRank * world > examplesPerEpoch else { return }
+        throw ConfigError("\(settings.config.origin(of: "train.batch", "train.accumulate")): " + batchTooLarge(perRank: perRank, examplesPerEpoch: examplesPerEpoch, world: world))
+    }
+
+    /// The message for a batch per rank larger than the rank's share of an epoch.
+    static func batchTooLarge(perRank: Int, examplesPerEpoch: Int, world: Int) -> String {
+        "train.batch × accumulate = \(perRank) per rank exceeds the \(examplesPerEpoch / world) training samples each of \(world) ranks gets per epoch; lower train.batch or use fewer ranks"
     }
 }
 
@@ -77,7 +93,7 @@ enum TrainingData {
         switch opened {
         case let .success(corpus): return corpus
         case let .failure(error) where error.isShorterThanAWindow:
-            throw ConfigError("\(settings.config.source): model.context = \(config.context) is longer than the data: \(error.description)")
+            throw ConfigError("\(settings.config.origin(of: "model.context")): model.context = \(config.context) is longer than the data: \(error.description)")
         case let .failure(error): throw error
         }
     }

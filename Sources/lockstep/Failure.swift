@@ -24,10 +24,27 @@ import Train
 ///   ends the whole job at once with MPI_Abort and the error's code, so that no rank is left
 ///   waiting in a collective for a peer that has given up.
 enum Failure {
-    static func report(_ message: String, usage: Bool = false) {
+    static func report(_ message: String) {
         let line = message.split(separator: "\n").joined(separator: " ")
         FileHandle.standardError.write(Data("lockstep: error: \(line)\n".utf8))
-        if usage { FileHandle.standardError.write(Data("lockstep: see 'lockstep --help'\n".utf8)) }
+    }
+
+    /// A usage error: one `lockstep: error:` line, then `hint` (how to use the command) as it is.
+    static func reportUsage(_ message: String, hint: String) {
+        let line = message.split(separator: "\n").joined(separator: " ")
+        let rest = hint.isEmpty || hint.hasSuffix("\n") ? hint : hint + "\n"
+        FileHandle.standardError.write(Data("lockstep: error: \(line)\n\(rest)".utf8))
+    }
+
+    /// An argument parser's error, given as its full message ("Error: …", then help and usage
+    /// lines): the error on the `lockstep: error:` line, the rest below it.
+    static func reportParseError(_ fullMessage: String) {
+        var lines = fullMessage.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        while lines.last?.trimmingCharacters(in: .whitespaces).isEmpty == true { lines.removeLast() }
+        guard !lines.isEmpty else { return reportUsage("invalid arguments", hint: "lockstep: see 'lockstep --help'") }
+        var first = lines.removeFirst()
+        if first.hasPrefix("Error: ") { first.removeFirst("Error: ".count) }
+        reportUsage(first, hint: lines.joined(separator: "\n"))
     }
 
     /// An error's one-line message, its exit code, and whether every rank meets it alike.

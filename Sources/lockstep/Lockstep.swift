@@ -22,13 +22,17 @@ struct LockstepCommand: ParsableCommand {
         ProcessorCheck.requireKernelFeatures()
         ProcessorCheck.restartWithBetterBLASKernel()
         TensorStorage.onOutOfMemory { bytes in Failure.exit(OutOfMemory(bytes: bytes)) }
+        if let unknown = UnknownCommand.find(in: Array(CommandLine.arguments.dropFirst()), root: Self.self) {
+            Failure.reportUsage(unknown.message, hint: unknown.hint)
+            Foundation.exit(ExitCode.usage)
+        }
         let command: ParsableCommand
         do {
             command = try parseAsRoot()
         } catch {
             let code = exitCode(for: error)
             if code == .success { exit(withError: error) }
-            Failure.report("\(fullMessage(for: error))", usage: true)
+            Failure.reportParseError(fullMessage(for: error))
             Foundation.exit(ExitCode.usage)
         }
         do {

@@ -72,6 +72,13 @@ struct TrainCommand: ParsableCommand {
         defer { watchdog?.stop() }
         let trainer = try Trainer(settings: settings, comm: comm, options: options, prepared: prepared)
         watchdog?.nameBuckets(trainer.bucketNames)
+        if let resumed = trainer.resumedPath, trainer.state.step >= trainer.totalSteps {
+            if comm.rank == 0 {
+                FileHandle.standardError.write(Data("lockstep: nothing to do: \(resumed) is at step \(trainer.state.step) and this run ends at step \(trainer.totalSteps); raise train.steps or train.epochs to train further\n".utf8))
+            }
+            comm.shutdown()
+            return
+        }
         if comm.rank == 0 && !quiet {
             Console.line("lockstep \(Lockstep.version): \(settings.modelName), \(trainer.model.parameters.totalCount) parameters, world \(comm.size), global batch \(trainer.globalBatch), \(trainer.totalSteps) steps")
         }

@@ -3,7 +3,8 @@ import RunConfig
 import XCTest
 
 /// Config parsing through the API: defaults, overrides, layer tables, and the exact texts of
-/// errors that the binary tests do not reach.
+/// errors that the binary tests do not reach. Every message starts with where the value was set:
+/// the file and line, or the `--set`.
 final class ConfigTests: XCTestCase {
     private let minimal = """
     [model]
@@ -46,24 +47,24 @@ final class ConfigTests: XCTestCase {
 
     func testLayerTableErrors() {
         expectError(minimal.replacingOccurrences(of: #"{ type = "flatten" }"#, with: #"{ type = "flaten" }"#), [],
-                    #"c.toml: model.layers[1]: unknown layer type "flaten" (did you mean flatten?)"#)
+                    #"c.toml:3: model.layers[1]: unknown layer type "flaten" (did you mean flatten?)"#)
         expectError(minimal.replacingOccurrences(of: "in = 16, out = 3", with: "in = 16, outt = 3"), [],
-                    "c.toml: model.layers[2]: unknown key outt for a linear layer (did you mean out?)")
+                    "c.toml:3: model.layers[2]: unknown key outt for a linear layer (did you mean out?)")
         expectError(minimal.replacingOccurrences(of: "in = 16, out = 3", with: "in = 16"), [],
-                    "c.toml: model.layers[2]: a linear layer needs out")
+                    "c.toml:3: model.layers[2]: a linear layer needs out")
     }
 
     func testCrossKeyChecks() {
-        expectError(minimal, ["data.classes=4"], "c.toml: the model ends in 3 scores but the data has 4 classes")
-        expectError(minimal, ["optimizer.nesterov=true"], "c.toml: optimizer.nesterov needs optimizer.momentum > 0, got 0.0")
+        expectError(minimal, ["data.classes=4"], "--set data.classes=4: the model ends in 3 scores but the data has 4 classes")
+        expectError(minimal, ["optimizer.nesterov=true"], "--set optimizer.nesterov=true: optimizer.nesterov needs optimizer.momentum > 0, got 0.0")
         expectError(minimal, ["comm.compression=fp16", "comm.algorithm=mpi"],
-                    #"c.toml: comm.compression = "fp16" needs one of Lockstep's algorithms (ring, rhd, hierarchical or auto); MPI_Allreduce sums fp32 only"#)
+                    #"--set comm.algorithm=mpi: comm.compression = "fp16" needs one of Lockstep's algorithms (ring, rhd, hierarchical or auto); MPI_Allreduce sums fp32 only"#)
         expectError(minimal, ["train.deterministic=true", "comm.compression=bf16"],
-                    #"c.toml: train.deterministic = true sums gradients exactly, so it refuses comm.compression = "bf16"; set comm.compression = "none""#)
+                    #"--set comm.compression=bf16: train.deterministic = true sums gradients exactly, so it refuses comm.compression = "bf16"; set comm.compression = "none""#)
         expectError(minimal, ["train.deterministic=true", "optimizer.sharded=true"],
-                    "c.toml: train.deterministic = true sums whole gradient buffers exactly, so it refuses optimizer.sharded = true; set one of them false")
+                    "--set optimizer.sharded=true: train.deterministic = true sums whole gradient buffers exactly, so it refuses optimizer.sharded = true; set one of them false")
         expectError(minimal.replacingOccurrences(of: #"dataset = "synthetic""#, with: #"dataset = "fashion-mnist""#), [],
-                    "c.toml: model.input is [1, 4, 4] but fashion-mnist images are [1, 28, 28]")
+                    "c.toml:2: model.input is [1, 4, 4] but fashion-mnist images are [1, 28, 28]")
     }
 
     func testMissingRequiredKey() {
@@ -77,13 +78,13 @@ final class ConfigTests: XCTestCase {
         let gpt = "[model]\ntype = \"gpt\"\nlayers = 2\nheads = 2\nembed = 16\ncontext = 8\n[data]\ndataset = \"text\"\npath = \"t.txt\"\n"
         let settings = try TrainingConfig(parse(gpt))
         XCTAssertEqual(settings.model, .gpt(GPTConfig(vocab: 256, context: 8, layers: 2, heads: 2, embed: 16)))
-        expectError(gpt, ["model.embed=15"], "c.toml: model.embed = 15 is not a multiple of model.heads = 2")
+        expectError(gpt, ["model.embed=15"], "--set model.embed=15: model.embed = 15 is not a multiple of model.heads = 2")
         expectError(gpt, ["model.vocab=100"],
-                    #"c.toml: model.vocab = 100 is too small for data.dataset = "text", whose tokens are bytes: set model.vocab = 256"#)
+                    #"--set model.vocab=100: model.vocab = 100 is too small for data.dataset = "text", whose tokens are bytes: set model.vocab = 256"#)
         expectError(gpt, ["data.dataset=\"synthetic\""],
-                    #"c.toml: a GPT trains on tokens: data.dataset must be "text" or "tokens", got "synthetic""#)
+                    #"--set data.dataset="synthetic": a GPT trains on tokens: data.dataset must be "text" or "tokens", got "synthetic""#)
         expectError(minimal, ["data.dataset=\"tokens\""],
-                    #"c.toml: data.dataset = "tokens" is token windows for model.type = "gpt"; a sequential model trains on images"#)
-        expectError(gpt, ["model.layers=0"], "c.toml: model.layers must be positive, got 0")
+                    #"--set data.dataset="tokens": data.dataset = "tokens" is token windows for model.type = "gpt"; a sequential model trains on images"#)
+        expectError(gpt, ["model.layers=0"], "--set model.layers=0: model.layers must be positive, got 0")
     }
 }
