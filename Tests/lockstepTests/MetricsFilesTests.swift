@@ -84,7 +84,7 @@ final class MetricsFilesTests: XCTestCase {
     func testUnwritablePathsFailAtOnce() throws {
         let file = dir + "/missing/m.jsonl"
         assertFailed(Lockstep.mpirun(2, Tiny.train([], ["--metrics", file]), timeout: 60), code: 2,
-                     contains: ["lockstep: error: rank 0: --metrics \(file): cannot write: No such file or directory"])
+                     contains: ["lockstep: error: rank 0: --metrics \(file): the folder \(dir)/missing does not exist"])
         try Data().write(to: URL(fileURLWithPath: dir + "/plain"))
         assertFailed(Lockstep.run(Tiny.train([], ["--tensorboard", dir + "/plain/tb"]), timeout: 60), code: 1,
                      contains: ["lockstep: error: \(dir)/plain/tb: cannot create the TensorBoard folder"])

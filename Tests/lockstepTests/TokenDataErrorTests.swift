@@ -37,7 +37,7 @@ final class TokenDataErrorTests: XCTestCase {
         let path = "\(dir)/short.txt"
         FileManager.default.createFile(atPath: path, contents: Data("too short".utf8))
         expect(path, dataset: "text", code: 2,
-               "config: \(TinyGPT.config): model.context = 16 is longer than the data: \(path): the training split (all but the last 0.1 of 9 tokens) has 9 tokens, fewer than one window of context 16 + 1 = 17")
+               "config: \(TinyGPT.config):8: model.context = 16 is longer than the data: \(path): the training split (all but the last 0.1 of 9 tokens) has 9 tokens, fewer than one window of context 16 + 1 = 17")
     }
 
     func testAWrongMagicOrVersion() {
