@@ -5,17 +5,7 @@ import XCTest
 /// computed from them overflows), floats finite and within theirs, a float where an integer is
 /// needed and an integer beyond 64 bits each said as such.
 final class ConfigRangeTests: XCTestCase {
-    private let config = """
-    [model]
-    input = [1, 4, 4]
-    layers = [{ type = "flatten" }, { type = "linear", in = 16, out = 3 }]
-    [data]
-    dataset = "synthetic"
-    classes = 3
-    [train]
-    steps = 4
-    batch = 8
-    """
+    private let config = minimalConfig + "\n[train]\nsteps = 4\nbatch = 8\n"
 
     private func message(_ text: String, _ overrides: [String]) -> String? {
         switch Result(catching: { () throws(ConfigError) in try TrainingConfig(Config.parse(text, source: "c.toml", overrides: overrides)) }) {

@@ -6,14 +6,7 @@ import XCTest
 /// errors that the binary tests do not reach. Every message starts with where the value was set:
 /// the file and line, or the `--set`.
 final class ConfigTests: XCTestCase {
-    private let minimal = """
-    [model]
-    input = [1, 4, 4]
-    layers = [{ type = "flatten" }, { type = "linear", in = 16, out = 3 }]
-    [data]
-    dataset = "synthetic"
-    classes = 3
-    """
+    private let minimal = minimalConfig
 
     private func parse(_ text: String, _ overrides: [String] = []) throws -> Config {
         try Config.parse(text, source: "c.toml", overrides: overrides)
