@@ -13,8 +13,11 @@ import Train
 /// the optimizer, data) adds to. Rounds alternate steps and GEMMs so that a drift in the
 /// machine's speed touches both; medians over rounds are reported.
 public enum StepBenchmark {
+    /// The GEMM calls of one step with one shape: how many, their summed time alone, and
+    /// their rate.
     public struct GEMMRow: Codable, Sendable {
         public var shape: String
+        public var calls: Int
         public var ms: Double
         public var gflops: Double
     }
@@ -29,13 +32,16 @@ public enum StepBenchmark {
         /// Step time / GEMM floor.
         public var ratio: Double
         public var samplesPerS: Double
+        /// Predictions per second: tokens for a GPT, samples for an image model.
+        public var predictionsPerS: Double
         public var peakRssMb: Double
         public var openblas: String
         public var gemms: [GEMMRow]
 
         enum CodingKeys: String, CodingKey {
             case model, batch, stepMsMedian = "step_ms_median", stepMsMin = "step_ms_min", stepMsMax = "step_ms_max"
-            case gemmFloorMs = "gemm_floor_ms", ratio, samplesPerS = "samples_per_s", peakRssMb = "peak_rss_mb"
+            case gemmFloorMs = "gemm_floor_ms", ratio, samplesPerS = "samples_per_s", predictionsPerS = "predictions_per_s"
+            case peakRssMb = "peak_rss_mb"
             case openblas, gemms
         }
     }
@@ -70,12 +76,25 @@ public enum StepBenchmark {
             floors.append(floor)
         }
         let step = Statistics.median(stepMedians), floor = Statistics.median(floors)
-        let rows = trace.calls.enumerated().map { i, call in
-            GEMMRow(shape: call.shape, ms: Statistics.median(callTimes[i]), gflops: call.flops / (Statistics.median(callTimes[i]) / 1000) / 1e9)
+        // One row per shape, in the order the step first calls it.
+        var rows: [GEMMRow] = [], flops: [Double] = [], rowOfShape: [String: Int] = [:]
+        for (i, call) in trace.calls.enumerated() {
+            let row = rowOfShape[call.shape] ?? {
+                rows.append(GEMMRow(shape: call.shape, calls: 0, ms: 0, gflops: 0))
+                flops.append(0)
+                rowOfShape[call.shape] = rows.count - 1
+                return rows.count - 1
+            }()
+            rows[row].calls += 1
+            rows[row].ms += Statistics.median(callTimes[i])
+            flops[row] += call.flops
         }
+        for r in rows.indices { rows[r].gflops = flops[r] / (rows[r].ms / 1000) / 1e9 }
+        let samplesPerS = Double(settings.train.batch) / (step / 1000)
         return Result(model: settings.modelName, batch: settings.train.batch, stepMsMedian: step,
                       stepMsMin: stepMedians.min() ?? 0, stepMsMax: stepMedians.max() ?? 0, gemmFloorMs: floor,
-                      ratio: step / floor, samplesPerS: Double(settings.train.batch) / (step / 1000),
+                      ratio: step / floor, samplesPerS: samplesPerS,
+                      predictionsPerS: samplesPerS * Double(trainer.model.predictionsPerExample),
                       peakRssMb: ResourceUsage.peakResidentMB, openblas: BLASThreads.configuration, gemms: rows)
     }
 }

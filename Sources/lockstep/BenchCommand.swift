@@ -106,13 +106,16 @@ struct StepBenchCommand: ParsableCommand {
         guard steps > 0, rounds > 0 else { throw UsageError("--steps and --rounds must be positive") }
         let r = try StepBenchmark.run(settings: configOptions.load(), steps: steps, rounds: rounds)
         Console.line("\(r.model), batch \(r.batch), one process, one OpenBLAS thread (\(r.openblas))")
-        Console.line("  GEMM                        ms   GFLOP/s")
+        Console.line("  GEMM (m×n×k, op)          calls        ms   GFLOP/s")
         for g in r.gemms {
             Console.line("  " + g.shape.padding(toLength: 24, withPad: " ", startingAt: 0)
-                         + String(format: "%8.3f  %8.1f", g.ms, g.gflops))
+                         + String(format: "%7d  %8.3f  %8.1f", g.calls, g.ms, g.gflops))
         }
-        Console.line(String(format: "step %.2f ms (median of %d rounds, min %.2f, max %.2f); GEMMs alone %.2f ms; ratio %.3f; %.0f samples/s; peak RSS %.0f MB",
-                            r.stepMsMedian, rounds, r.stepMsMin, r.stepMsMax, r.gemmFloorMs, r.ratio, r.samplesPerS, r.peakRssMb))
+        let rate = r.predictionsPerS == r.samplesPerS ? String(format: "%.0f samples/s", r.samplesPerS)
+            : String(format: "%.0f samples/s, %.0f tokens/s", r.samplesPerS, r.predictionsPerS)
+        Console.line(String(format: "step %.2f ms (median of %d rounds, min %.2f, max %.2f); GEMMs alone %.2f ms; ratio %.3f; ",
+                            r.stepMsMedian, rounds, r.stepMsMin, r.stepMsMax, r.gemmFloorMs, r.ratio)
+                     + rate + String(format: "; peak RSS %.0f MB", r.peakRssMb))
         if let json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
