@@ -9,16 +9,22 @@ final class StepBenchmarkTests: XCTestCase {
     override func setUp() { dir = Lockstep.temporaryDirectory("bench-step") }
     override func tearDown() { try? FileManager.default.removeItem(atPath: dir) }
 
+    /// Runs `bench step` on `config` and returns its output, its JSON and the JSON's GEMM rows.
+    private func benchStep(_ config: String, steps: Int, rounds: Int,
+                           file: StaticString = #filePath, line: UInt = #line) throws -> (ProcessResult, [String: Any], [[String: Any]]) {
+        let json = dir + "/step.json"
+        let result = Lockstep.run(["bench", "step", "--config", config, "--steps", "\(steps)", "--rounds", "\(rounds)", "--json", json],
+                                  timeout: 120)
+        assertSucceeded(result, "bench step \(config)", file: file, line: line)
+        let r = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
+        return (result, r, try XCTUnwrap(r["gemms"] as? [[String: Any]]))
+    }
+
     /// The tiny MLP's step: two forward GEMMs, the second layer's weight and input gradients,
     /// and the first layer's weight gradient (it needs no input gradient) in the bucket plan's
     /// row blocks of 13, 16 and 3 rows: 7 shapes, each called once; the rows add up to the floor.
     func testTheMLPsGEMMsAddUpToTheFloor() throws {
-        let json = dir + "/step.json"
-        let result = Lockstep.run(["bench", "step", "--config", Tiny.config, "--steps", "3", "--rounds", "2", "--json", json],
-                                  timeout: 120)
-        assertSucceeded(result, "bench step")
-        let r = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
-        let gemms = try XCTUnwrap(r["gemms"] as? [[String: Any]])
+        let (result, r, gemms) = try benchStep(Tiny.config, steps: 3, rounds: 2)
         XCTAssertEqual(gemms.compactMap { $0["shape"] as? String },
                        ["32×32×64 NT", "32×4×32 NT", "4×32×32 TN", "32×32×4 NN", "13×64×32 TN", "16×64×32 TN", "3×64×32 TN"])
         XCTAssertEqual(gemms.map { $0["calls"] as? Int }, Array(repeating: 1, count: 7), "\(gemms)")
@@ -36,12 +42,7 @@ final class StepBenchmarkTests: XCTestCase {
     /// A GPT's step repeats each block's shapes: a row counts its calls, and the rate is also
     /// given in tokens.
     func testAGPTsRowsCountTheirCallsAndItsRateIsInTokens() throws {
-        let json = dir + "/gpt.json"
-        let result = Lockstep.run(["bench", "step", "--config", TinyGPT.config, "--steps", "2", "--rounds", "1", "--json", json],
-                                  timeout: 120)
-        assertSucceeded(result, "bench step, GPT")
-        let r = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json))) as? [String: Any])
-        let gemms = try XCTUnwrap(r["gemms"] as? [[String: Any]])
+        let (result, r, gemms) = try benchStep(TinyGPT.config, steps: 2, rounds: 1)
         XCTAssertEqual(Set(gemms.compactMap { $0["shape"] as? String }).count, gemms.count, "one row per shape")
         XCTAssertTrue(gemms.contains { ($0["calls"] as? Int ?? 0) > 1 }, "the blocks share shapes: \(gemms)")
         let samples = try XCTUnwrap((r["samples_per_s"] as? NSNumber)?.doubleValue)

@@ -12,7 +12,6 @@ used. Prints one JSON line: the largest absolute and relative logit differences,
 difference of the preprocessed inputs, and the correct predictions out of the count.
 """
 import argparse
-import gzip
 import os
 import sys
 
@@ -20,14 +19,6 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import frameworks  # noqa: E402
-
-
-def idx(path):
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    dims = data[3]
-    shape = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(dims)]
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
 
 
 def main():
@@ -49,8 +40,8 @@ def main():
 
     result = {"framework": args.framework, "examples": n}
     if args.data:
-        images = idx(os.path.join(args.data, "t10k-images-idx3-ubyte.gz"))
-        labels = idx(os.path.join(args.data, "t10k-labels-idx1-ubyte.gz")).astype(np.int64)
+        images = frameworks.idx(os.path.join(args.data, "t10k-images-idx3-ubyte.gz"))
+        labels = frameworks.idx(os.path.join(args.data, "t10k-labels-idx1-ubyte.gz")).astype(np.int64)
         first = module.preprocess(images[:n])
         seen = as_numpy(first)
         if channels_last:

@@ -4,12 +4,22 @@ Each check runs inside one framework's interpreter: PyTorch in Debian's /usr/bin
 (python3-torch 1.13), Keras 3 on TensorFlow and JAX in .venv-interop (scripts/install-interop),
 numpy in either.
 """
+import gzip
 import importlib.util
 import json
 import os
 import sys
 
 import numpy as np
+
+
+def idx(path):
+    """A gzip'd IDX file (Fashion-MNIST's format) as a numpy array of its shape."""
+    with gzip.open(path, "rb") as f:
+        data = f.read()
+    dims = data[3]
+    shape = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(dims)]
+    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
 
 
 def load_module(directory):

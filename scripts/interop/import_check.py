@@ -16,7 +16,6 @@ the largest absolute and relative differences (|a - e| / max(|e|, 1)) over every
 the checkpoint's step and optimizer steps, and how far the step moved the weights.
 """
 import argparse
-import gzip
 import json
 import os
 import sys
@@ -26,6 +25,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import frameworks  # noqa: E402
 
 
 class MLP(nn.Module):
@@ -38,14 +40,6 @@ class MLP(nn.Module):
     def forward(self, x):
         x = torch.flatten(x, 1)
         return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))
-
-
-def idx(path):
-    with gzip.open(path, "rb") as f:
-        data = f.read()
-    dims = data[3]
-    shape = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(dims)]
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
 
 
 def main():
@@ -75,8 +69,8 @@ def main():
     model = MLP()
     model.load_state_dict(load_file(args.init), strict=True)
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    images = idx(os.path.join(args.data, "train-images-idx3-ubyte.gz"))[:args.batch]
-    labels = idx(os.path.join(args.data, "train-labels-idx1-ubyte.gz"))[:args.batch]
+    images = frameworks.idx(os.path.join(args.data, "train-images-idx3-ubyte.gz"))[:args.batch]
+    labels = frameworks.idx(os.path.join(args.data, "train-labels-idx1-ubyte.gz"))[:args.batch]
     x = torch.from_numpy(images.astype(np.float32) * np.float32(1.0 / 255.0))
     y = torch.from_numpy(labels.astype(np.int64))
     optimizer = torch.optim.SGD(model.parameters(), lr=args.lr, momentum=args.momentum)
