@@ -31,15 +31,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 from checkpoint_check import read_raw  # noqa: E402
 from nanogpt import GPT  # noqa: E402
-
-
-def config_values(text):
-    """The canonical config text: one `key = value` line per key."""
-    values = {}
-    for line in text.splitlines():
-        key, _, value = line.partition(" = ")
-        values[key] = value.strip('"')
-    return values
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "interop"))
+from frameworks import config_values  # noqa: E402
 
 
 def main():

@@ -43,6 +43,21 @@ enum PythonCommon {
     }
 
     /// A Python tuple literal.
+    /// A GPT export's greedy decoding over its `forward(params, tokens)`, for the array module
+    /// `np` (`np` or `jnp`): nanoGPT's generate at temperature 0.
+    static func greedyGenerate(np: String) -> String {
+        """
+        def generate(params, prompt, new_tokens):
+            \"\"\"Greedy decoding: new_tokens times, the most likely next token (the first on a tie) given the last
+            CONTEXT tokens, as nanoGPT's generate at temperature 0. Returns the new tokens.\"\"\"
+            tokens = [int(t) for t in prompt]
+            for _ in range(new_tokens):
+                logits = forward(params, \(np).array([tokens[-CONTEXT:]]))
+                tokens.append(int(\(np).argmax(logits[0, -1])))
+            return tokens[len(prompt):]
+        """
+    }
+
     static func tuple(_ v: [Int]) -> String { v.count == 1 ? "(\(v[0]),)" : "(" + v.map(String.init).joined(separator: ", ") + ")" }
 
     /// The image preprocessing of a sequential model: uint8 → x · (1/255) in float32, as

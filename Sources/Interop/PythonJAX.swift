@@ -140,14 +140,7 @@ enum PythonJAX {
         \(loader)
 
 
-        def generate(params, prompt, new_tokens):
-            \"\"\"Greedy decoding: new_tokens times, the most likely next token (the first on a tie) given the last
-            CONTEXT tokens, as nanoGPT's generate at temperature 0. Returns the new tokens.\"\"\"
-            tokens = [int(t) for t in prompt]
-            for _ in range(new_tokens):
-                logits = forward(params, jnp.array([tokens[-CONTEXT:]]))
-                tokens.append(int(jnp.argmax(logits[0, -1])))
-            return tokens[len(prompt):]
+        \(PythonCommon.greedyGenerate(np: "jnp"))
 
         """
     }

@@ -143,14 +143,7 @@ enum PythonNumpy {
             return read_safetensors(path or os.path.join(HERE, "params.safetensors"))
 
 
-        def generate(params, prompt, new_tokens):
-            \"\"\"Greedy decoding: new_tokens times, the most likely next token (the first on a tie) given the last
-            CONTEXT tokens, as nanoGPT's generate at temperature 0. Returns the new tokens.\"\"\"
-            tokens = [int(t) for t in prompt]
-            for _ in range(new_tokens):
-                logits = forward(params, np.array([tokens[-CONTEXT:]]))
-                tokens.append(int(np.argmax(logits[0, -1])))
-            return tokens[len(prompt):]
+        \(PythonCommon.greedyGenerate(np: "np"))
 
         """
     }

@@ -76,7 +76,7 @@ public final class Trainer {
     /// checkpoint or broadcasts rank 0's initial parameters, and sizes the epoch.
     public convenience init(settings: TrainingConfig, comm: Communicator, options: RunOptions) throws {
         try self.init(settings: settings, comm: comm, options: options,
-                      prepared: .prepare(settings, world: comm.size, rank: comm.rank))
+                      prepared: .prepare(settings, world: comm.size, rank: comm.rank, ranksOnNode: comm.localSize))
     }
 
     /// The same, from what this rank has prepared on its own (see `TrainingPreparation`).

@@ -1,5 +1,4 @@
 import Checkpoint
-import Foundation
 import Host
 import RunConfig
 
@@ -13,8 +12,8 @@ public struct TrainingPreparation {
 
     /// - Throws: `ConfigError` (buffers larger than the memory, a batch or context larger than the
     ///   data), `DataError` or `CheckpointError`.
-    public static func prepare(_ settings: TrainingConfig, world: Int, rank: Int) throws -> TrainingPreparation {
-        let ranksOnNode = ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap(Int.init) ?? 1
+    /// - Parameter ranksOnNode: the ranks that share this node's memory.
+    public static func prepare(_ settings: TrainingConfig, world: Int, rank: Int, ranksOnNode: Int) throws -> TrainingPreparation {
         let room = ProcessMemory.room(ranksOnNode: ranksOnNode)
         try settings.checkResources(world: world, maxBatch: StepPlan.maxMicroBatch(settings.train, world: world),
                                     memoryBytes: room.map { Double($0.bytes) } ?? TrainingConfig.machineMemoryBytes,

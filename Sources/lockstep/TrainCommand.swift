@@ -48,7 +48,8 @@ struct TrainCommand: ParsableCommand {
         let (settings, injected, prepared) = try StartupAgreement.run {
             let injected = try fault.map { spec throws(ConfigError) in try FaultOption.parse(spec) }
             let settings = try configOptions.load()
-            let prepared = try TrainingPreparation.prepare(settings, world: World.size, rank: World.rank)
+            let prepared = try TrainingPreparation.prepare(settings, world: World.size, rank: World.rank,
+                                                           ranksOnNode: World.ranksOnNode)
             if World.rank == 0 {
                 for (option, path) in [("--summary", summary), ("--timeline", timeline), ("--metrics", metrics)] {
                     if let path { try OutputFile.checkWritable(path, option: option) }

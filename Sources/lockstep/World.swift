@@ -41,5 +41,11 @@ enum World {
         return MPIRuntime.worldSize
     }
 
+    /// The ranks on this process's node, as the launcher says (Open MPI's
+    /// OMPI_COMM_WORLD_LOCAL_SIZE), before any communicator exists; 1 if it does not say.
+    static var ranksOnNode: Int {
+        ProcessInfo.processInfo.environment["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap(Int.init) ?? 1
+    }
+
     static func finish() { MPIRuntime.finalize() }
 }
