@@ -26,9 +26,11 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev", "openmpi-bin"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // oneDNN 2.6 (no pkg-config file in Debian): matmul and direct convolutions.
+        .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
 
         // The compute core, the models and the data: they know nothing of MPI.
-        .target(name: "Tensor", dependencies: ["CBLAS"], swiftSettings: kernelSettings),
+        .target(name: "Tensor", dependencies: ["CBLAS", "CDNNL"], swiftSettings: kernelSettings),
         .target(name: "NN", dependencies: ["Tensor"]),
         .target(name: "Data", dependencies: ["Tensor", "CZlib"]),
 
