@@ -35,6 +35,13 @@ public enum StepBenchmark {
         /// Predictions per second: tokens for a GPT, samples for an image model.
         public var predictionsPerS: Double
         public var peakRssMb: Double
+        /// The model FLOPs of one step, one core's peak (GFLOP/s), and the MFU of the step and
+        /// of its GEMMs alone (model FLOPs ÷ the floor's time): how far the rest of the step
+        /// and the GEMM kernels each leave it from the peak. Nil without a peak.
+        public var modelFlopsPerStep: Double
+        public var peakGflopsPerCore: Double?
+        public var mfu: Double?
+        public var gemmFloorMfu: Double?
         public var openblas: String
         public var gemms: [GEMMRow]
 
@@ -42,11 +49,14 @@ public enum StepBenchmark {
             case model, batch, stepMsMedian = "step_ms_median", stepMsMin = "step_ms_min", stepMsMax = "step_ms_max"
             case gemmFloorMs = "gemm_floor_ms", ratio, samplesPerS = "samples_per_s", predictionsPerS = "predictions_per_s"
             case peakRssMb = "peak_rss_mb"
+            case modelFlopsPerStep = "model_flops_per_step", peakGflopsPerCore = "peak_gflops_per_core", mfu
+            case gemmFloorMfu = "gemm_floor_mfu"
             case openblas, gemms
         }
     }
 
-    public static func run(settings: TrainingConfig, steps: Int, rounds: Int) throws -> Result {
+    /// - Parameter peak: one core's peak, for the MFU figures.
+    public static func run(settings: TrainingConfig, steps: Int, rounds: Int, peak: CorePeak?) throws -> Result {
         var options = RunOptions()
         options.printProgress = false
         let trainer = try Trainer(settings: settings, comm: SingleProcessCommunicator(), options: options)
@@ -91,10 +101,13 @@ public enum StepBenchmark {
         }
         for r in rows.indices { rows[r].gflops = flops[r] / (rows[r].ms / 1000) / 1e9 }
         let samplesPerS = Double(settings.train.batch) / (step / 1000)
+        let modelFlops = trainer.model.modelFlopsPerExample * Double(settings.train.batch)
+        let mfu = { (ms: Double) in peak.map { modelFlops / (ms / 1000) / ($0.gflops * 1e9) } }
         return Result(model: settings.modelName, batch: settings.train.batch, stepMsMedian: step,
                       stepMsMin: stepMedians.min() ?? 0, stepMsMax: stepMedians.max() ?? 0, gemmFloorMs: floor,
                       ratio: step / floor, samplesPerS: samplesPerS,
                       predictionsPerS: samplesPerS * Double(trainer.model.predictionsPerExample),
-                      peakRssMb: ResourceUsage.peakResidentMB, openblas: BLASThreads.configuration, gemms: rows)
+                      peakRssMb: ResourceUsage.peakResidentMB, modelFlopsPerStep: modelFlops, peakGflopsPerCore: peak?.gflops,
+                      mfu: mfu(step), gemmFloorMfu: mfu(floor), openblas: BLASThreads.configuration, gemms: rows)
     }
 }

@@ -6,8 +6,9 @@ import Metrics
 /// What rank 0 reports while a run trains, and what the summary keeps of it. It decides when
 /// it logs: every train.log_every steps, at each epoch's end and at the last step. A progress
 /// line reads, e.g.
-/// `step   50/468  epoch 1/1  loss 0.6321  12,840 samples/s  ETA 0:04`, and for a language
-/// model `step  100/2000  epoch 1/1  loss 1.8312  val 1.9020  4,210 tokens/s  ETA 7:31`.
+/// `step   50/468  epoch 1/1  loss 0.6321  12,840 samples/s  MFU 54%  ETA 0:04`, and for a
+/// language model `step  100/2000  epoch 1/1  loss 1.8312  val 1.9020  4,210 tokens/s  MFU 61%  ETA 7:31`
+/// (MFU: model FLOPs utilisation, when the core's peak is known).
 final class MetricsLog {
     struct LossPoint: Sendable, Equatable {
         var step: Int
@@ -31,6 +32,7 @@ final class MetricsLog {
     private let totalEpochs: Int
     private let globalBatch: Int
     private let printing: Bool
+    private let utilisation: Utilisation?
     /// The losses and predictions summed since the last log, and when that was.
     private var lossSum = 0.0, lossCount = 0.0
     private var lastLogTime: UInt64, lastLogStep: Int
@@ -43,9 +45,11 @@ final class MetricsLog {
     /// - Parameters:
     ///   - startStep: the step the run starts from (a resumed run's).
     ///   - printing: whether this rank prints (rank 0, unless quiet).
+    ///   - utilisation: what turns samples/s into MFU, or nil.
     ///   - sinks: the files records go to, or nil.
     init(examples: Examples, every: Int, totalSteps: Int, stepsPerEpoch: Int, globalBatch: Int, startStep: Int, startTime: UInt64,
-         printing: Bool, sinks: MetricsSinks? = nil) {
+         utilisation: Utilisation? = nil, printing: Bool, sinks: MetricsSinks? = nil) {
+        self.utilisation = utilisation
         self.sinks = sinks
         startUnixTime = Date().timeIntervalSince1970
         self.examples = examples
@@ -78,6 +82,7 @@ final class MetricsLog {
             var values = [MetricRecord.Value("loss", loss), .init("lr", lr), .init("grad_norm", gradientNorm),
                           .init("samples_per_s", rate)]
             if case let .tokens(context) = examples { values.append(.init("tokens_per_s", rate * Double(context))) }
+            if let utilisation { values.append(.init("mfu", utilisation.mfu(examplesPerSecond: rate))) }
             try write(sinks, MetricRecord(kind: .train, step: step, epoch: epoch, wallSeconds: seconds(now), time: 0, values: values))
         }
         if printing {
@@ -89,8 +94,9 @@ final class MetricsLog {
             case let .tokens(context): (validationLoss.map { "val \(NumberText.fixed($0, 4))  " } ?? "")
                 + "\(NumberText.grouped(rate * Double(context))) tokens/s"
             }
+            let mfu = utilisation.map { "  MFU \(NumberText.fixed($0.mfu(examplesPerSecond: rate) * 100, 0))%" } ?? ""
             Console.line("step \(stepText)/\(totalSteps)  epoch \(epoch)/\(totalEpochs)  loss \(NumberText.fixed(loss, 4))  "
-                         + "\(throughput)  ETA \(NumberText.duration(secondsPerStep * Double(totalSteps - step)))")
+                         + "\(throughput)\(mfu)  ETA \(NumberText.duration(secondsPerStep * Double(totalSteps - step)))")
         }
         self.lossSum = 0
         self.lossCount = 0

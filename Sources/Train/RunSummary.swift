@@ -26,6 +26,12 @@ public struct RunSummary: Codable, Equatable, Sendable {
     /// The model FLOPs of one optimizer step over the global batch (see
     /// `TrainableModel.modelFlopsPerExample`).
     public var modelFlopsPerStep: Double
+    /// One core's peak fp32 FMA rate (`lockstep bench peak`), whether it was measured for this
+    /// run or cached, and the model FLOPs utilisation: model FLOPs per second over the timed
+    /// steps ÷ (world × peak). Nil when the CPU has no AVX2 with FMA.
+    public var peakGflopsPerCore: Double?
+    public var peakSource: String?
+    public var mfu: Double?
     /// The parameter count, as `parameters` (the name nanoGPT's users look for).
     public var params: Int
     public var stepMsMedian: Double
@@ -90,6 +96,7 @@ public struct RunSummary: Codable, Equatable, Sendable {
         case batchPerRank = "batch_per_rank", accumulate, globalBatch = "global_batch", steps, epochs
         case samplesPerS = "samples_per_s", tokensPerS = "tokens_per_s", valLoss = "val_loss"
         case valBitsPerToken = "val_bits_per_token", modelFlopsPerStep = "model_flops_per_step", params
+        case peakGflopsPerCore = "peak_gflops_per_core", peakSource = "peak_source", mfu
         case stepMsMedian = "step_ms_median", finalLoss = "final_loss"
         case testAccuracy = "test_accuracy", testLoss = "test_loss", wallS = "wall_s", trainS = "train_s"
         case timeToTargetS = "time_to_target_s", peakRssMb = "peak_rss_mb", peakRssMbMax = "peak_rss_mb_max"

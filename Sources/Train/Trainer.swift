@@ -27,6 +27,8 @@ public struct RunOptions: Sendable {
     public var metricsPath: String?
     /// Rank 0 writes the same scalars as TensorBoard event files into this folder (--tensorboard).
     public var tensorboardDirectory: String?
+    /// One core's peak FMA rate, for model FLOPs utilisation (rank 0's; nil: no MFU).
+    public var corePeak: (peak: CorePeak, source: CorePeak.Source)?
 
     public init() {}
 }
@@ -149,6 +151,7 @@ public final class Trainer {
         let trainStart = MonotonicClock.nanoseconds()
         let metrics = MetricsLog(examples: examplesKind, every: t.logEvery, totalSteps: totalSteps, stepsPerEpoch: stepsPerEpoch,
                                  globalBatch: plan.globalBatch, startStep: state.step, startTime: trainStart,
+                                 utilisation: utilisation,
                                  printing: options.printProgress && comm.rank == 0, sinks: try metricsSinks())
 
         while state.step < totalSteps && stoppedBy == .steps {

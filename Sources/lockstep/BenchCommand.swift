@@ -13,7 +13,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks.",
-        subcommands: [AllReduceBenchCommand.self, StepBenchCommand.self, CompareBenchCommand.self])
+        subcommands: [AllReduceBenchCommand.self, StepBenchCommand.self, PeakBenchCommand.self, CompareBenchCommand.self])
 }
 
 struct AllReduceBenchCommand: ParsableCommand {
@@ -104,7 +104,8 @@ struct StepBenchCommand: ParsableCommand {
 
     func run() throws {
         guard steps > 0, rounds > 0 else { throw UsageError("--steps and --rounds must be positive") }
-        let r = try StepBenchmark.run(settings: configOptions.load(), steps: steps, rounds: rounds)
+        let settings = try configOptions.load()
+        let r = try StepBenchmark.run(settings: settings, steps: steps, rounds: rounds, peak: CorePeak.cachedOrMeasured(store: true)?.peak)
         Console.line("\(r.model), batch \(r.batch), one process, one OpenBLAS thread (\(r.openblas))")
         Console.line("  GEMM (m×n×k, op)          calls        ms   GFLOP/s")
         for g in r.gemms {
@@ -116,6 +117,10 @@ struct StepBenchCommand: ParsableCommand {
         Console.line(String(format: "step %.2f ms (median of %d rounds, min %.2f, max %.2f); GEMMs alone %.2f ms; ratio %.3f; ",
                             r.stepMsMedian, rounds, r.stepMsMin, r.stepMsMax, r.gemmFloorMs, r.ratio)
                      + rate + String(format: "; peak RSS %.0f MB", r.peakRssMb))
+        if let peak = r.peakGflopsPerCore, let mfu = r.mfu, let floorMfu = r.gemmFloorMfu {
+            Console.line(String(format: "MFU %.1f%% (%.3g model FLOPs per step against %.1f GFLOP/s per core); the GEMMs alone would give %.1f%%",
+                                mfu * 100, r.modelFlopsPerStep, peak, floorMfu * 100))
+        }
         if let json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

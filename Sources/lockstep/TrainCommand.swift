@@ -67,6 +67,9 @@ struct TrainCommand: ParsableCommand {
         options.activity = RankActivity()
         options.metricsPath = metrics
         options.tensorboardDirectory = tensorboard
+        if comm.rank == 0 {
+            options.corePeak = CorePeak.cachedOrMeasured(store: World.ranksOnNode <= ProcessInfo.processInfo.activeProcessorCount)
+        }
         // Watching from the first collective on; stopped before MPI_Finalize on every path out.
         let watchdog = comm.size > 1
             ? try Watchdog(activity: options.activity!, comm: comm, timeoutSeconds: settings.comm.timeoutSeconds) : nil
@@ -81,7 +84,8 @@ struct TrainCommand: ParsableCommand {
             return
         }
         if comm.rank == 0 && !quiet {
-            Console.line("lockstep \(Lockstep.version): \(settings.modelName), \(trainer.model.parameters.totalCount) parameters, world \(comm.size), global batch \(trainer.globalBatch), \(trainer.totalSteps) steps")
+            Console.line("lockstep \(Lockstep.version): \(settings.modelName), \(trainer.model.parameters.totalCount) parameters, world \(comm.size), global batch \(trainer.globalBatch), \(trainer.totalSteps) steps"
+                         + (options.corePeak.map { ", MFU against \(NumberText.fixed($0.peak.gflops, 1)) GFLOP/s per core (\($0.source.rawValue))" } ?? ""))
         }
         var result = try trainer.run()
         result.wallS = MonotonicClock.seconds(since: wallStart)

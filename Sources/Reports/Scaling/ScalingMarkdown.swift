@@ -42,21 +42,21 @@ public enum ScalingMarkdown {
 
         md.append("## Runs")
         md.append("")
-        md.append("| ranks | batch per rank | global batch | samples/s | step ms (mean) | step ms (median) | speedup | efficiency | compute ms | exposed comm ms | data ms | optimizer ms | other ms | all-reduce ms (hidden) | load | status |")
+        md.append("| ranks | batch per rank | global batch | samples/s | step ms (mean) | step ms (median) | speedup | efficiency | MFU | compute ms | exposed comm ms | data ms | optimizer ms | other ms | all-reduce ms (hidden) | load | status |")
         md.append("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
         for run in report.runs.sorted(by: { $0.world < $1.world }) {
             let world = "\(run.world)\(run.oversubscribed ? " (over)" : "")"
             if let m = run.metrics {
                 let b = m.breakdown
-                md.append("| \(world) | \(run.batchPerRank) | \(m.globalBatch) | \(T.number(m.samplesPerS)) | \(T.number(m.stepMs)) | \(T.number(m.stepMsMedian)) | \(NumberText.fixed(m.speedup, 2)) | \(NumberText.fixed(m.efficiency, 2)) | \(T.number(b.compute)) | \(T.number(b.exposedComm)) | \(T.number(b.data)) | \(T.number(b.optimizer)) | \(T.number(b.other)) | \(m.commMsTotal > 0 ? "\(T.number(m.commMsTotal)) (\(T.percent(m.overlapFraction)))" : "–") | \(run.loadAverage.map { NumberText.fixed($0, 1) } ?? "–") | ok |")
+                md.append("| \(world) | \(run.batchPerRank) | \(m.globalBatch) | \(T.number(m.samplesPerS)) | \(T.number(m.stepMs)) | \(T.number(m.stepMsMedian)) | \(NumberText.fixed(m.speedup, 2)) | \(NumberText.fixed(m.efficiency, 2)) | \(m.mfu.map(T.percent) ?? "–") | \(T.number(b.compute)) | \(T.number(b.exposedComm)) | \(T.number(b.data)) | \(T.number(b.optimizer)) | \(T.number(b.other)) | \(m.commMsTotal > 0 ? "\(T.number(m.commMsTotal)) (\(T.percent(m.overlapFraction)))" : "–") | \(run.loadAverage.map { NumberText.fixed($0, 1) } ?? "–") | ok |")
             } else {
                 let status = run.status == .pending ? "not run" : "**failed** (exit \(run.exitCode.map(String.init) ?? "?"))"
-                md.append("| \(world) | \(run.batchPerRank) | – | – | – | – | – | – | – | – | – | – | – | – | \(run.loadAverage.map { NumberText.fixed($0, 1) } ?? "–") | \(status) |")
+                md.append("| \(world) | \(run.batchPerRank) | – | – | – | – | – | – | – | – | – | – | – | – | – | \(run.loadAverage.map { NumberText.fixed($0, 1) } ?? "–") | \(status) |")
             }
         }
         md.append("")
         if let b = report.baselineWorld {
-            md.append("Speedup and efficiency are relative to \(T.ranks(b))\(b == 1 ? "" : ", the smallest world that ran"). \"(over)\": more ranks than cores. Phase times are rank 0's means per step; compute is forward + backward; exposed comm is the wait for all-reduces after backward; other is the step time outside the phases; load is the machine's 1-minute load average when the run started.")
+            md.append("MFU: model FLOPs per second ÷ (ranks × one core's peak FMA rate, `lockstep bench peak`). Speedup and efficiency are relative to \(T.ranks(b))\(b == 1 ? "" : ", the smallest world that ran"). \"(over)\": more ranks than cores. Phase times are rank 0's means per step; compute is forward + backward; exposed comm is the wait for all-reduces after backward; other is the step time outside the phases; load is the machine's 1-minute load average when the run started.")
             md.append("")
         }
 

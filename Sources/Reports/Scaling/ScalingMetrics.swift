@@ -10,6 +10,7 @@ import Host
 ///   at k; under weak scaling it is the rate at which samples are processed (scaled speedup).
 /// - efficiency E(k) = S(k) · b / k. For b = 1: weak, T(k) / (k · T(1)); strong, S(k) / k.
 /// - step time: 1000 · global batch / T(k) ms, the mean over the timed steps.
+/// - MFU: the summary's model FLOPs utilisation, model FLOPs per second ÷ (k × one core's peak).
 public struct ScalingMetrics: Codable, Equatable, Sendable {
     public var samplesPerS: Double
     public var stepMs: Double
@@ -26,11 +27,13 @@ public struct ScalingMetrics: Codable, Equatable, Sendable {
     public var computeUsPerSample: Double
     /// Ranks per core of a node (above 1: oversubscribed).
     public var ranksPerCore: Double
+    /// Model FLOPs utilisation; nil for a summary without it.
+    public var mfu: Double?
 
     enum CodingKeys: String, CodingKey {
         case samplesPerS = "samples_per_s", stepMs = "step_ms", stepMsMedian = "step_ms_median", globalBatch = "global_batch"
         case speedup, efficiency, breakdown, commMsTotal = "comm_ms_total", overlapFraction = "overlap_fraction"
-        case computeUsPerSample = "compute_us_per_sample", ranksPerCore = "ranks_per_core"
+        case computeUsPerSample = "compute_us_per_sample", ranksPerCore = "ranks_per_core", mfu
     }
 
     /// A step's time by phase (ms, rank 0's means): compute = forward + backward, exposed
@@ -99,6 +102,6 @@ public struct ScalingMetrics: Codable, Equatable, Sendable {
             speedup: speedup, efficiency: speedup * Double(baseWorld) / Double(world), breakdown: breakdown,
             commMsTotal: s["comm_ms_total"]?.double ?? 0, overlapFraction: s["overlap_fraction"]?.double ?? 0,
             computeUsPerSample: 1000 * compute / Double(max(batch * accumulate, 1)),
-            ranksPerCore: Double((world + nodes - 1) / nodes) / Double(max(cores, 1)))
+            ranksPerCore: Double((world + nodes - 1) / nodes) / Double(max(cores, 1)), mfu: s["mfu"]?.double)
     }
 }
