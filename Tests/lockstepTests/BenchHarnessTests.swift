@@ -213,8 +213,8 @@ final class BenchHarnessTests: XCTestCase {
         return (config, corpus)
     }
 
-    /// scripts/bench/gpt --quick on a tiny GPT: Lockstep and two runs of a stub peer
-    /// (Tests/Peers/gpt_peer_stub.py, which prints the line a real peer prints and needs no
+    /// scripts/bench/peers --quick on a tiny GPT: Lockstep and two runs of a stub peer
+    /// (Tests/Peers/peer_stub.py, which prints the line a real peer prints and needs no
     /// PyTorch) alternate at worlds 1 and 2, each (world, system) once per round; the medians,
     /// ratios, efficiencies and MFU of summary.json and table.md are made of the raw runs.
     func testGPTComparisonScript() throws {
@@ -223,8 +223,8 @@ final class BenchHarnessTests: XCTestCase {
         let (config, corpus) = try tinyGPT(in: dir)
         let out = dir + "/out"
         // HASWELL: kernels every machine that runs the release build has (it needs AVX2).
-        let summary = try benchScript("gpt", ["--quick", "--rounds", "2", "--config", config, "--coretype", "HASWELL",
-                                              "--peer", Lockstep.path("Tests/Peers/gpt_peer_stub.py"),
+        let summary = try benchScript("peers", ["--quick", "--rounds", "2", "--config", config, "--coretype", "HASWELL",
+                                              "--peer", Lockstep.path("Tests/Peers/peer_stub.py"),
                                               "--python", "/usr/bin/python3",
                                               "--python", "/usr/bin/python3", "--peer-args", "--sdpa --step-ms 2"], out: out)
         func number(_ object: [String: Any]?, _ key: String) -> Double { (object?[key] as? NSNumber)?.doubleValue ?? .nan }
@@ -333,21 +333,57 @@ final class BenchHarnessTests: XCTestCase {
         XCTAssertEqual(lines.filter { $0.hasSuffix("| world 1 → 2 |") }.count, systems.count, table)
     }
 
-    /// scripts/bench/gpt: a peer that fails ends the run with one line (which run, its exit
+    /// scripts/bench/peers on the Fashion-MNIST MLP: the peer gets `--model mlp` and the batch,
+    /// the rates are samples/s, and MFU counts the MLP's 6 FLOPs per weight per sample against the
+    /// peak `lockstep bench peak` measured first.
+    func testImageModelComparisonScript() throws {
+        let dir = Lockstep.temporaryDirectory("image-compare")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let out = dir + "/out"
+        let result = runProcess(Lockstep.path("scripts/bench/peers"),
+                                ["--quick", "--rounds", "1", "--worlds", "1,2", "--config", Lockstep.path("Configs/fashion-mlp.toml"),
+                                 "--coretype", "HASWELL", "--peer", Lockstep.path("Tests/Peers/peer_stub.py"), "--out", out],
+                                environment: Lockstep.environment.merging(["LOCKSTEP_BIN": Lockstep.binary, "LOCKSTEP_CACHE_DIR": dir + "/cache"]) { $1 },
+                                timeout: 300)
+        assertSucceeded(result, "scripts/bench/peers on the MLP")
+        let summary = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/summary.json"))) as? [String: Any])
+        func number(_ object: [String: Any]?, _ key: String) -> Double { (object?[key] as? NSNumber)?.doubleValue ?? .nan }
+        XCTAssertEqual(summary["rate"] as? String, "samples_per_s")
+        XCTAssertEqual(number(summary, "flops_per_sample"), 6 * Double(784 * 1024 + 1024 * 1024 + 1024 * 10))
+        let peak = number(summary, "peak_gflops_per_core")
+        let runs = try XCTUnwrap(summary["runs"] as? [[String: Any]])
+        XCTAssertEqual(runs.count, 4)
+        for run in runs where run["system"] as? String == "peer-1" {
+            XCTAssertTrue((run["command"] as? String ?? "").hasSuffix("peer_stub.py --model mlp --steps 5 --batch 128"), "\(run)")
+        }
+        for run in runs where run["system"] as? String == "lockstep" {
+            XCTAssertEqual(number(run, "peak_gflops_per_core"), peak, "the run used the peak the harness measured")
+        }
+        let rows = try XCTUnwrap(summary["rows"] as? [[String: Any]])
+        for row in rows {
+            let rate = number(row["samples_per_s"] as? [String: Any], "median"), world = Double(row["world"] as? Int ?? 0)
+            XCTAssertGreaterThan(rate, 0, "\(row)")
+            XCTAssertEqual(number(row, "mfu"), rate * number(summary, "flops_per_sample") / (world * peak * 1e9), accuracy: 1e-9, "\(row)")
+        }
+        let table = try String(contentsOfFile: out + "/table.md", encoding: .utf8)
+        XCTAssertTrue(table.contains("| world | system | samples/s, median [min–max] |") && table.contains("mlp, 128 samples per rank"), table)
+    }
+
+    /// scripts/bench/peers: a peer that fails ends the run with one line (which run, its exit
     /// status, its last words) and keeps the runs before it; bad options are usage errors.
     func testGPTComparisonScriptFailures() throws {
         let dir = Lockstep.temporaryDirectory("gpt-compare-fail")
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let (config, _) = try tinyGPT(in: dir)
-        let script = Lockstep.path("scripts/bench/gpt"), stub = Lockstep.path("Tests/Peers/gpt_peer_stub.py")
+        let (config, corpus) = try tinyGPT(in: dir)
+        let script = Lockstep.path("scripts/bench/peers"), stub = Lockstep.path("Tests/Peers/peer_stub.py")
         let environment = Lockstep.environment.merging(["LOCKSTEP_BIN": Lockstep.binary]) { $1 }
         let failed = runProcess(script, ["--quick", "--worlds", "1", "--rounds", "1", "--config", config, "--coretype", "HASWELL",
                                          "--peer", stub, "--python", "/usr/bin/python3", "--peer-args", "--fail 3", "--out", dir + "/out"],
                                 environment: environment, timeout: 300)
         XCTAssertEqual(failed.status, 1, failed.output)
-        let errors = failed.stderr.split(separator: "\n").filter { $0.hasPrefix("bench/gpt:") }
+        let errors = failed.stderr.split(separator: "\n").filter { $0.hasPrefix("bench/peers:") }
         XCTAssertEqual(errors.count, 1, failed.output)
-        XCTAssertTrue(errors.first?.contains("r1-w1-peer-1 failed with exit status 3: gpt_peer_stub: failing with status 3 as asked") == true,
+        XCTAssertTrue(errors.first?.contains("r1-w1-peer-1 failed with exit status 3: peer_stub: failing with status 3 as asked") == true,
                       failed.output)
         let partial = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: dir + "/out/summary.json"))) as? [String: Any]
         XCTAssertEqual(partial?["complete"] as? Bool, false)
@@ -359,12 +395,13 @@ final class BenchHarnessTests: XCTestCase {
             (["--peer-args", "--sdpa"], "--peer-args belongs to the --python before it"),
             (["--python", "/usr/bin/python3"], "--python runs the --peer script; give --peer PATH too"),
             (["--peak-gflops", "0"], "--peak-gflops: expected a positive number"),
-            (["--config", Lockstep.path("Configs/fashion-mlp.toml")], "model.type is not \"gpt\""),
+            (["--config", Lockstep.path("Configs/tiny.toml")], "neither a GPT (model.type = \"gpt\") nor the Fashion-MNIST fashion-mlp or fashion-cnn"),
+            (["--config", Lockstep.path("Configs/fashion-cnn.toml"), "--corpus", corpus], "--corpus: only a GPT reads a corpus"),
         ]
         for (arguments, message) in cases {
             let result = runProcess(script, ["--config", config] + arguments, environment: environment, timeout: 60)
             XCTAssertEqual(result.status, 2, "\(arguments)\n\(result.output)")
-            XCTAssertTrue(result.stderr.contains("bench/gpt: ") && result.stderr.contains(message), "\(arguments)\n\(result.output)")
+            XCTAssertTrue(result.stderr.contains("bench/peers: ") && result.stderr.contains(message), "\(arguments)\n\(result.output)")
             XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, "\(arguments): one line\n\(result.output)")
         }
     }
