@@ -25,6 +25,31 @@ public struct GEMMShape: Hashable, Sendable, Codable, CustomStringConvertible {
     public var description: String {
         "\(m)×\(n)×\(k) \(transA ? "T" : "N")\(transB ? "T" : "N")" + (accumulates ? " +=" : "")
     }
+
+    /// The shape `description` names, or nil for any other text.
+    public init?(_ text: String) {
+        let words = text.split(separator: " ")
+        let sizes = words.first?.split(separator: "×").compactMap { Int($0) } ?? []
+        guard words.count == 2 || (words.count == 3 && words[2] == "+="), sizes.count == 3, sizes.allSatisfy({ $0 > 0 }),
+              let ops = words.count > 1 ? Array(words[1]) : nil, ops.count == 2, ops.allSatisfy({ $0 == "N" || $0 == "T" })
+        else { return nil }
+        self.init(m: sizes[0], n: sizes[1], k: sizes[2], transA: ops[0] == "T", transB: ops[1] == "T", accumulates: words.count == 3)
+    }
+
+    /// Encoded as its `description`.
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+
+    public init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        let text = try container.decode(String.self)
+        guard let shape = GEMMShape(text) else {
+            throw DecodingError.dataCorruptedError(in: container, debugDescription: "not a GEMM shape: \(text)")
+        }
+        self = shape
+    }
 }
 
 /// Which provider runs each GEMM shape: a table installed once before training (the

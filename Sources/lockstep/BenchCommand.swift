@@ -106,9 +106,11 @@ struct StepBenchCommand: ParsableCommand {
         guard steps > 0, rounds > 0 else { throw UsageError("--steps and --rounds must be positive") }
         let r = try StepBenchmark.run(settings: configOptions.load(), steps: steps, rounds: rounds)
         Console.line("\(r.model), batch \(r.batch), one process, one OpenBLAS thread (\(r.openblas))")
-        Console.line("  GEMM (m×n×k, op)          calls        ms   GFLOP/s")
+        Console.line(r.gemmPlan)
+        Console.line("  GEMM (m×n×k, op)        provider  calls        ms   GFLOP/s")
         for g in r.gemms {
             Console.line("  " + g.shape.padding(toLength: 24, withPad: " ", startingAt: 0)
+                         + g.provider.padding(toLength: 8, withPad: " ", startingAt: 0)
                          + String(format: "%7d  %8.3f  %8.1f", g.calls, g.ms, g.gflops))
         }
         let rate = r.predictionsPerS == r.samplesPerS ? String(format: "%.0f samples/s", r.samplesPerS)

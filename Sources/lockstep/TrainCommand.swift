@@ -82,6 +82,7 @@ struct TrainCommand: ParsableCommand {
         }
         if comm.rank == 0 && !quiet {
             Console.line("lockstep \(Lockstep.version): \(settings.modelName), \(trainer.model.parameters.totalCount) parameters, world \(comm.size), global batch \(trainer.globalBatch), \(trainer.totalSteps) steps")
+            Console.line(trainer.gemmPlan.line)
         }
         var result = try trainer.run()
         result.wallS = MonotonicClock.seconds(since: wallStart)
