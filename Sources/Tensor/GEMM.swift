@@ -24,7 +24,10 @@ public func gemm(_ a: Matrix, _ transA: Transpose, _ b: Matrix, _ transB: Transp
     precondition(ka == kb && c.rows == m && c.cols == n,
                  "gemm: op(a) \(m)x\(ka) · op(b) \(kb)x\(n) into c \(c.rows)x\(c.cols)")
     if m == 0 || n == 0 { return }
-    GEMMTrace.active?.calls.append(.init(a: a, transA: transA, b: b, transB: transB, c: c, alpha: alpha, beta: beta))
+    if let trace = GEMMTrace.active {
+        trace.calls.append(.init(a: a, transA: transA, b: b, transB: transB, c: c, alpha: alpha, beta: beta))
+        if trace.recordsOnly { return }
+    }
     if ka == 0 {
         if beta != 1 { scaleRows(c, by: beta) }
         return
@@ -102,8 +105,11 @@ public final class GEMMTrace {
     }
 
     public var calls: [Call] = []
+    /// Whether the calls are only recorded, not computed (their outputs keep what they held):
+    /// to learn a step's shapes at a fraction of its cost.
+    public let recordsOnly: Bool
 
     nonisolated(unsafe) public static var active: GEMMTrace?
 
-    public init() {}
+    public init(recordsOnly: Bool = false) { self.recordsOnly = recordsOnly }
 }

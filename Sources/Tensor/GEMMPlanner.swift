@@ -15,11 +15,12 @@ public struct GEMMTiming: Sendable, Equatable {
     public var faster: GEMMProvider { onednn < openblas ? .onednn : .openblas }
 }
 
-/// Times both providers on GEMM shapes, on scratch operands of the shapes' dense layout: one
-/// warm-up call each (which also creates oneDNN's primitive), then alternating calls whose
-/// medians are kept, as many as fit `secondsPerShape` (3 to 9 each).
+/// Times both providers on GEMM shapes, on scratch operands of the shapes' dense layout: oneDNN's
+/// primitive is created first (not timed), then calls alternate between the providers until
+/// `secondsPerShape` is spent (at least one each, at most 7), and each provider's median is
+/// kept. A large shape thus costs one call each: the GPT's shapes take 2 to 30 ms a call.
 public enum GEMMPlanner {
-    public static func time(_ shapes: [GEMMShape], secondsPerShape: Double = 0.06) -> [GEMMTiming] {
+    public static func time(_ shapes: [GEMMShape], secondsPerShape: Double = 0.02) -> [GEMMTiming] {
         shapes.map { time($0, budget: secondsPerShape) }
     }
 
@@ -32,18 +33,16 @@ public enum GEMMPlanner {
         let ta: Transpose = shape.transA ? .transposed : .none, tb: Transpose = shape.transB ? .transposed : .none
         let beta: Float = shape.accumulates ? 1 : 0
         let blas = { openBLASGEMM(a, ta, b, tb, into: c, k: k, alpha: 1, beta: beta) }
-        guard OneDNNMatmul.run(a, ta, b, tb, into: c, k: k, alpha: 1, beta: beta) else {
+        guard OneDNNMatmul.prepare(a, ta, b, tb, into: c, k: k, alpha: 1, beta: beta) else {
             return GEMMTiming(shape: shape, openblas: seconds(blas), onednn: .infinity)
         }
         let dnnl = { _ = OneDNNMatmul.run(a, ta, b, tb, into: c, k: k, alpha: 1, beta: beta) }
-        blas()
-        let first = seconds(blas) + seconds(dnnl)
-        let reps = min(9, max(3, Int(budget / max(first, 1e-9))))
-        var blasTimes: [Double] = [], dnnlTimes: [Double] = []
-        for _ in 0..<reps {
+        var blasTimes: [Double] = [], dnnlTimes: [Double] = [], spent = 0.0
+        repeat {
             blasTimes.append(seconds(blas))
             dnnlTimes.append(seconds(dnnl))
-        }
+            spent += blasTimes.last! + dnnlTimes.last!
+        } while spent < budget && blasTimes.count < 7
         return GEMMTiming(shape: shape, openblas: median(blasTimes), onednn: median(dnnlTimes))
     }
 

@@ -12,6 +12,13 @@ enum OneDNNMatmul {
         let transA, transB: Bool
         let lda, ldb, ldc: Int
         let alpha, beta: UInt32
+
+        init(_ a: Matrix, _ transA: Transpose, _ b: Matrix, _ transB: Transpose, _ c: Matrix, k: Int, alpha: Float, beta: Float) {
+            (m, n, self.k) = (c.rows, c.cols, k)
+            (self.transA, self.transB) = (transA == .transposed, transB == .transposed)
+            (lda, ldb, ldc) = (a.ld, b.ld, c.ld)
+            (self.alpha, self.beta) = (alpha.bitPattern, beta.bitPattern)
+        }
     }
 
     /// A created primitive, destroyed with its entry.
@@ -34,12 +41,20 @@ enum OneDNNMatmul {
     /// - Returns: false when oneDNN cannot run this call (nothing was written).
     static func run(_ a: Matrix, _ transA: Transpose, _ b: Matrix, _ transB: Transpose, into c: Matrix, k: Int,
                     alpha: Float, beta: Float) -> Bool {
-        let key = Key(m: c.rows, n: c.cols, k: k, transA: transA == .transposed, transB: transB == .transposed,
-                      lda: a.ld, ldb: b.ld, ldc: c.ld, alpha: alpha.bitPattern, beta: beta.bitPattern)
+        let key = Key(a, transA, b, transB, c, k: k, alpha: alpha, beta: beta)
         cache.lock.lock()
         defer { cache.lock.unlock() }
         guard let entry = entry(key), let runtime = OneDNN.runtime else { return false }
         return lockstep_dnnl_matmul_execute(&entry.matmul, runtime.stream, a.pointer, b.pointer, c.pointer) == dnnl_success
+    }
+
+    /// Creates the primitive of this call without running it.
+    /// - Returns: false when oneDNN has none for it.
+    static func prepare(_ a: Matrix, _ transA: Transpose, _ b: Matrix, _ transB: Transpose, into c: Matrix, k: Int,
+                        alpha: Float, beta: Float) -> Bool {
+        cache.lock.lock()
+        defer { cache.lock.unlock() }
+        return entry(Key(a, transA, b, transB, c, k: k, alpha: alpha, beta: beta)) != nil
     }
 
     /// The primitive for `key`, created on first use; the caller holds the lock.

@@ -110,10 +110,12 @@ extension Trainer {
 
     /// The distinct GEMM shapes of one forward and backward of the first micro-batch and, with
     /// accumulation, of the last (whose weight gradients come in the strategy's row blocks),
-    /// in the order the step first calls them; one-row calls (sgemv) are left out. Nothing of
-    /// the run changes: the gradients are zeroed after, and no observer reports a block.
+    /// in the order the step first calls them; one-row calls (sgemv) are left out. The GEMMs
+    /// are recorded, not computed (their outputs keep what they held, zeros before the first
+    /// step, so everything stays finite), and nothing of the run changes: the gradients are
+    /// zeroed after, and no observer reports a block.
     static func traceGEMMShapes(model: TrainableModel, source: ExampleSource, plan: StepPlan, sync: GradientSync) -> [GEMMShape] {
-        let trace = GEMMTrace()
+        let trace = GEMMTrace(recordsOnly: true)
         GEMMTrace.active = trace
         let micros = plan.microBatches
         for micro in Set([0, micros - 1]).sorted() {
