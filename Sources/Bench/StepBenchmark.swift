@@ -5,7 +5,8 @@ import RunConfig
 import Tensor
 import Train
 
-/// How close a training step comes to its GEMM floor, on one process with one OpenBLAS thread.
+/// How close a training step comes to its GEMM floor, on one process with one OpenBLAS thread,
+/// each GEMM on the provider the run's plan gives it (tensor.gemm).
 ///
 /// It times whole steps (data, forward, loss, backward, optimizer) with the trainer's own
 /// step code, records the GEMM calls of one step, and times each of them alone on the same
@@ -13,10 +14,12 @@ import Train
 /// the optimizer, data) adds to. Rounds alternate steps and GEMMs so that a drift in the
 /// machine's speed touches both; medians over rounds are reported.
 public enum StepBenchmark {
-    /// The GEMM calls of one step with one shape: how many, their summed time alone, and
-    /// their rate.
+    /// The GEMM calls of one step with one shape and provider: how many, their summed time
+    /// alone on the provider the run's GEMM plan gives them, and their rate.
     public struct GEMMRow: Codable, Sendable {
         public var shape: String
+        /// "openblas" or "onednn".
+        public var provider: String
         public var calls: Int
         public var ms: Double
         public var gflops: Double
@@ -43,6 +46,8 @@ public enum StepBenchmark {
         public var mfu: Double?
         public var gemmFloorMfu: Double?
         public var openblas: String
+        /// The run header's line on the GEMM plan, e.g. "GEMM plan: 6 shapes, 4 oneDNN, 2 OpenBLAS (cached, 3 ms)".
+        public var gemmPlan: String
         public var gemms: [GEMMRow]
 
         enum CodingKeys: String, CodingKey {
@@ -51,7 +56,7 @@ public enum StepBenchmark {
             case peakRssMb = "peak_rss_mb"
             case modelFlopsPerStep = "model_flops_per_step", peakGflopsPerCore = "peak_gflops_per_core", mfu
             case gemmFloorMfu = "gemm_floor_mfu"
-            case openblas, gemms
+            case openblas, gemmPlan = "gemm_plan", gemms
         }
     }
 
@@ -86,13 +91,14 @@ public enum StepBenchmark {
             floors.append(floor)
         }
         let step = Statistics.median(stepMedians), floor = Statistics.median(floors)
-        // One row per shape, in the order the step first calls it.
+        // One row per shape and provider, in the order the step first calls it.
         var rows: [GEMMRow] = [], flops: [Double] = [], rowOfShape: [String: Int] = [:]
         for (i, call) in trace.calls.enumerated() {
-            let row = rowOfShape[call.shape] ?? {
-                rows.append(GEMMRow(shape: call.shape, calls: 0, ms: 0, gflops: 0))
+            let key = "\(call.shape) \(call.provider.rawValue)"
+            let row = rowOfShape[key] ?? {
+                rows.append(GEMMRow(shape: call.shape, provider: call.provider.rawValue, calls: 0, ms: 0, gflops: 0))
                 flops.append(0)
-                rowOfShape[call.shape] = rows.count - 1
+                rowOfShape[key] = rows.count - 1
                 return rows.count - 1
             }()
             rows[row].calls += 1
@@ -108,6 +114,7 @@ public enum StepBenchmark {
                       ratio: step / floor, samplesPerS: samplesPerS,
                       predictionsPerS: samplesPerS * Double(trainer.model.predictionsPerExample),
                       peakRssMb: ResourceUsage.peakResidentMB, modelFlopsPerStep: modelFlops, peakGflopsPerCore: peak?.gflops,
-                      mfu: mfu(step), gemmFloorMfu: mfu(floor), openblas: BLASThreads.configuration, gemms: rows)
+                      mfu: mfu(step), gemmFloorMfu: mfu(floor), openblas: BLASThreads.configuration, gemmPlan: trainer.gemmPlan.line,
+                      gemms: rows)
     }
 }

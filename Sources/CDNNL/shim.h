@@ -98,4 +98,67 @@ static inline dnnl_status_t lockstep_dnnl_max_pooling(dnnl_pooling_v2_desc_t *de
     }
     return dnnl_pooling_v2_backward_desc_init(desc, dnnl_pooling_max, src, dst, strides, kernels, dilation, pad_l, pad_r);
 }
+/// A matmul primitive with its three memory objects (a, b, c), whose buffers are set per call.
+typedef struct {
+    dnnl_primitive_t primitive;
+    dnnl_memory_t a, b, c;
+} lockstep_dnnl_matmul;
+
+static inline void lockstep_dnnl_matmul_destroy(lockstep_dnnl_matmul *mm) {
+    if (mm->primitive) dnnl_primitive_destroy(mm->primitive);
+    if (mm->a) dnnl_memory_destroy(mm->a);
+    if (mm->b) dnnl_memory_destroy(mm->b);
+    if (mm->c) dnnl_memory_destroy(mm->c);
+    mm->primitive = NULL;
+    mm->a = mm->b = mm->c = NULL;
+}
+
+/// c (m × n, row stride ldc) = alpha · a (m × k) · b (k × n) + beta · c, f32, a and b given by
+/// their element strides (a transposed operand is a strided view). alpha is an output scale,
+/// beta a sum post-op. On failure nothing is left allocated.
+static inline dnnl_status_t lockstep_dnnl_matmul_create(lockstep_dnnl_matmul *mm, dnnl_engine_t engine, int64_t m, int64_t n,
+                                                        int64_t k, int64_t aRowStride, int64_t aColStride, int64_t bRowStride,
+                                                        int64_t bColStride, int64_t ldc, float alpha, float beta) {
+    mm->primitive = NULL;
+    mm->a = mm->b = mm->c = NULL;
+    dnnl_memory_desc_t a, b, c;
+    dnnl_status_t s;
+    if ((s = lockstep_dnnl_matrix_md(&a, m, k, aRowStride, aColStride)) != dnnl_success) return s;
+    if ((s = lockstep_dnnl_matrix_md(&b, k, n, bRowStride, bColStride)) != dnnl_success) return s;
+    if ((s = lockstep_dnnl_matrix_md(&c, m, n, ldc, 1)) != dnnl_success) return s;
+    dnnl_matmul_desc_t desc;
+    if ((s = dnnl_matmul_desc_init(&desc, &a, &b, NULL, &c)) != dnnl_success) return s;
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_post_ops_t ops = NULL;
+    dnnl_primitive_desc_t pd = NULL;
+    if ((s = dnnl_primitive_attr_create(&attr)) != dnnl_success) return s;
+    if (alpha != 1.0f) s = dnnl_primitive_attr_set_output_scales(attr, 1, 0, &alpha);
+    if (s == dnnl_success && beta != 0.0f) {
+        s = dnnl_post_ops_create(&ops);
+        if (s == dnnl_success) s = dnnl_post_ops_append_sum(ops, beta);
+        if (s == dnnl_success) s = dnnl_primitive_attr_set_post_ops(attr, ops);
+    }
+    if (s == dnnl_success) s = dnnl_primitive_desc_create(&pd, &desc, attr, engine, NULL);
+    if (s == dnnl_success) s = dnnl_primitive_create(&mm->primitive, pd);
+    if (s == dnnl_success) s = dnnl_memory_create(&mm->a, &a, engine, DNNL_MEMORY_NONE);
+    if (s == dnnl_success) s = dnnl_memory_create(&mm->b, &b, engine, DNNL_MEMORY_NONE);
+    if (s == dnnl_success) s = dnnl_memory_create(&mm->c, &c, engine, DNNL_MEMORY_NONE);
+    if (pd) dnnl_primitive_desc_destroy(pd);
+    if (ops) dnnl_post_ops_destroy(ops);
+    dnnl_primitive_attr_destroy(attr);
+    if (s != dnnl_success) lockstep_dnnl_matmul_destroy(mm);
+    return s;
+}
+
+/// Runs the matmul on these buffers and waits for it.
+static inline dnnl_status_t lockstep_dnnl_matmul_execute(const lockstep_dnnl_matmul *mm, dnnl_stream_t stream, const float *a,
+                                                         const float *b, float *c) {
+    dnnl_status_t s;
+    if ((s = dnnl_memory_set_data_handle(mm->a, (void *)a)) != dnnl_success) return s;
+    if ((s = dnnl_memory_set_data_handle(mm->b, (void *)b)) != dnnl_success) return s;
+    if ((s = dnnl_memory_set_data_handle(mm->c, c)) != dnnl_success) return s;
+    dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC, mm->a}, {DNNL_ARG_WEIGHTS, mm->b}, {DNNL_ARG_DST, mm->c}};
+    if ((s = dnnl_primitive_execute(mm->primitive, stream, 3, args)) != dnnl_success) return s;
+    return dnnl_stream_wait(stream);
+}
 #endif

@@ -177,6 +177,10 @@ enum ConfigSchema {
         ConfigKey("comm.timeout_s", .double, .double(300), .positive, max: ConfigLimits.timeoutSeconds),
         ConfigKey("comm.shared_memory", .bool, .bool(true)),
 
+        // The kernels' libraries: "auto" picks OpenBLAS or oneDNN per GEMM shape by timing both
+        // at start-up (cached per machine); deterministic mode pins OpenBLAS unless one is named.
+        ConfigKey("tensor.gemm", .string(choices: TensorSettings.GEMMChoice.allCases.map(\.rawValue)), .string("auto")),
+
         // Checkpoints; an empty checkpoint.dir writes none.
         ConfigKey("checkpoint.dir", .string(choices: []), .string("")),
         ConfigKey("checkpoint.every_steps", .int, .int(0), .nonNegative, max: ConfigLimits.steps),

@@ -96,6 +96,7 @@ public struct TrainingConfig: Sendable {
     public let comm: CommSettings
     public let sync: SyncSettings
     public let checkpoint: CheckpointSettings
+    public let tensor: TensorSettings
 
     /// The learning-rate schedule as configured; the trainer resolves it against the run's
     /// step count and global batch.
@@ -173,6 +174,7 @@ public struct TrainingConfig: Sendable {
         checkpoint = CheckpointSettings(directory: c.string("checkpoint.dir"), everySteps: c.int("checkpoint.every_steps"),
                                         everyEpoch: c.bool("checkpoint.every_epoch"), keep: c.int("checkpoint.keep"))
 
+        tensor = TensorSettings(c)
         model = try ModelSettings(c, data: data)
     }
 

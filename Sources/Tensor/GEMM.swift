@@ -7,7 +7,8 @@ public enum Transpose: Sendable {
     var cblas: CBLAS_TRANSPOSE { self == .none ? CblasNoTrans : CblasTrans }
 }
 
-/// `c = alpha · op(a) · op(b) + beta · c` in Float32 through OpenBLAS's `cblas_sgemm`, or, when a
+/// `c = alpha · op(a) · op(b) + beta · c` in Float32 through the provider `GEMMPlan` gives the
+/// shape (OpenBLAS's `cblas_sgemm` or oneDNN's matmul), or, when a
 /// is one row as stored (decoding one token), `cblas_sgemv`: OpenBLAS 0.3.21's sgemm with one
 /// row takes four times as long as sgemv on a [1536, 384] weight, and about as long on the
 /// other weights of Configs/gpt-bench.toml.
@@ -23,7 +24,10 @@ public func gemm(_ a: Matrix, _ transA: Transpose, _ b: Matrix, _ transB: Transp
     precondition(ka == kb && c.rows == m && c.cols == n,
                  "gemm: op(a) \(m)x\(ka) · op(b) \(kb)x\(n) into c \(c.rows)x\(c.cols)")
     if m == 0 || n == 0 { return }
-    GEMMTrace.active?.calls.append(.init(a: a, transA: transA, b: b, transB: transB, c: c, alpha: alpha, beta: beta))
+    if let trace = GEMMTrace.active {
+        trace.calls.append(.init(a: a, transA: transA, b: b, transB: transB, c: c, alpha: alpha, beta: beta))
+        if trace.recordsOnly { return }
+    }
     if ka == 0 {
         if beta != 1 { scaleRows(c, by: beta) }
         return
@@ -34,7 +38,19 @@ public func gemm(_ a: Matrix, _ transA: Transpose, _ b: Matrix, _ transB: Transp
                     b.pointer, Int32(b.ld), a.pointer, 1, beta, c.pointer, 1)
         return
     }
-    cblas_sgemm(CblasRowMajor, transA.cblas, transB.cblas, Int32(m), Int32(n), Int32(ka),
+    if GEMMPlan.state.usesOneDNN,
+       GEMMPlan.provider(for: GEMMShape(m: m, n: n, k: ka, transA: transA == .transposed, transB: transB == .transposed,
+                                         accumulates: beta != 0)) == .onednn,
+       OneDNNMatmul.run(a, transA, b, transB, into: c, k: ka, alpha: alpha, beta: beta) {
+        return
+    }
+    openBLASGEMM(a, transA, b, transB, into: c, k: ka, alpha: alpha, beta: beta)
+}
+
+/// `cblas_sgemm` on the operands as `gemm` checked them.
+func openBLASGEMM(_ a: Matrix, _ transA: Transpose, _ b: Matrix, _ transB: Transpose, into c: Matrix, k: Int,
+                  alpha: Float, beta: Float) {
+    cblas_sgemm(CblasRowMajor, transA.cblas, transB.cblas, Int32(c.rows), Int32(c.cols), Int32(k),
                 alpha, a.pointer, Int32(a.ld), b.pointer, Int32(b.ld), beta, c.pointer, Int32(c.ld))
 }
 
@@ -73,13 +89,27 @@ public final class GEMMTrace {
             return "\(c.rows)×\(c.cols)×\(k) \(transA == .none ? "N" : "T")\(transB == .none ? "N" : "T")"
         }
 
+        /// The plan's key for this call.
+        public var planShape: GEMMShape {
+            GEMMShape(m: c.rows, n: c.cols, k: transA == .none ? a.cols : a.rows, transA: transA == .transposed,
+                      transB: transB == .transposed, accumulates: beta != 0)
+        }
+
+        /// The provider the plan gives this call now (sgemv for one row stays OpenBLAS's).
+        public var provider: GEMMProvider {
+            c.rows == 1 && transA == .none ? .openblas : GEMMPlan.provider(for: planShape)
+        }
+
         /// Runs the call again (overwriting its output).
         public func replay() { gemm(a, transA, b, transB, into: c, alpha: alpha, beta: beta) }
     }
 
     public var calls: [Call] = []
+    /// Whether the calls are only recorded, not computed (their outputs keep what they held):
+    /// to learn a step's shapes at a fraction of its cost.
+    public let recordsOnly: Bool
 
     nonisolated(unsafe) public static var active: GEMMTrace?
 
-    public init() {}
+    public init(recordsOnly: Bool = false) { self.recordsOnly = recordsOnly }
 }

@@ -78,6 +78,12 @@ public struct RunSummary: Codable, Equatable, Sendable {
     public var hostname: String
     /// OpenBLAS's kernel family (openblas_get_corename), e.g. "cooperlake".
     public var blasKernel: String?
+    /// Which library ran each GEMM shape (`GEMMPlanReport`): per shape the provider and the
+    /// times it was chosen from (empty when one provider was pinned), how the plan came to be
+    /// ("measured", "cached" or "pinned"), and the planner's start-up seconds.
+    public var gemmPlan: [GEMMPlanEntry]?
+    public var gemmPlanSource: String?
+    public var gemmPlanS: Double?
 
     public struct LossPoint: Codable, Equatable, Sendable {
         public var step: Int
@@ -106,6 +112,7 @@ public struct RunSummary: Codable, Equatable, Sendable {
         case phaseMs = "phase_ms", lossHistory = "loss_history", evalHistory = "eval_history"
         case skippedSteps = "skipped_steps", stoppedBy = "stopped_by", checkpoint
         case slurmJobId = "slurm_job_id", nodeList = "node_list", hostname, blasKernel = "blas_kernel"
+        case gemmPlan = "gemm_plan", gemmPlanSource = "gemm_plan_source", gemmPlanS = "gemm_plan_s"
     }
 
     /// The summary as pretty JSON with sorted keys.

@@ -73,6 +73,8 @@ public final class Trainer {
     let checkpointer: Checkpointer
     let agreement: Agreement
     var resumedFrom: (path: String, seconds: Double)?
+    /// Which library runs each GEMM shape, and how that was decided (`planGEMMs`).
+    public private(set) var gemmPlan = GEMMPlanReport.unplanned
 
     /// Builds everything a run needs: reads the data, checks that all ranks agree, restores a
     /// checkpoint or broadcasts rank 0's initial parameters, and sizes the epoch.
@@ -133,6 +135,10 @@ public final class Trainer {
             try initializeParameters(from: t.initFrom, memory: choice.sharedParameters)
         } else {
             try initializeParameters(seed: t.seed, memory: choice.sharedParameters)
+        }
+        let (source, plan, sync) = (source, plan, sync)
+        gemmPlan = try Self.planGEMMs(settings, comm: comm) {
+            Self.traceGEMMShapes(model: built, source: source, plan: plan, sync: sync)
         }
         recorder.activity.set(.starting, step: state.step)
     }

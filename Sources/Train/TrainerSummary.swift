@@ -50,6 +50,7 @@ extension Trainer {
             lossHistory: losses.map { .init(step: $0.step, loss: $0.loss) }, evalHistory: evaluations,
             skippedSteps: state.skippedSteps, stoppedBy: stoppedBy.name, checkpoint: checkpointStats,
             slurmJobId: env["SLURM_JOB_ID"], nodeList: env["SLURM_JOB_NODELIST"], hostname: comm.processorName,
-            blasKernel: BLASKernel.current)
+            blasKernel: BLASKernel.current, gemmPlan: gemmPlan.entries, gemmPlanSource: gemmPlan.source,
+            gemmPlanS: gemmPlan.seconds)
     }
 }

@@ -107,9 +107,11 @@ struct StepBenchCommand: ParsableCommand {
         let settings = try configOptions.load()
         let r = try StepBenchmark.run(settings: settings, steps: steps, rounds: rounds, peak: CorePeak.cachedOrMeasured(store: true)?.peak)
         Console.line("\(r.model), batch \(r.batch), one process, one OpenBLAS thread (\(r.openblas))")
-        Console.line("  GEMM (m×n×k, op)          calls        ms   GFLOP/s")
+        Console.line(r.gemmPlan)
+        Console.line("  GEMM (m×n×k, op)        provider  calls        ms   GFLOP/s")
         for g in r.gemms {
             Console.line("  " + g.shape.padding(toLength: 24, withPad: " ", startingAt: 0)
+                         + g.provider.padding(toLength: 8, withPad: " ", startingAt: 0)
                          + String(format: "%7d  %8.3f  %8.1f", g.calls, g.ms, g.gflops))
         }
         let rate = r.predictionsPerS == r.samplesPerS ? String(format: "%.0f samples/s", r.samplesPerS)

@@ -86,6 +86,7 @@ struct TrainCommand: ParsableCommand {
         if comm.rank == 0 && !quiet {
             Console.line("lockstep \(Lockstep.version): \(settings.modelName), \(trainer.model.parameters.totalCount) parameters, world \(comm.size), global batch \(trainer.globalBatch), \(trainer.totalSteps) steps"
                          + (options.corePeak.map { ", MFU against \(NumberText.fixed($0.peak.gflops, 1)) GFLOP/s per core (\($0.source.rawValue))" } ?? ""))
+            Console.line(trainer.gemmPlan.line)
         }
         var result = try trainer.run()
         result.wallS = MonotonicClock.seconds(since: wallStart)

@@ -105,7 +105,7 @@ final class LayerHarness {
 /// differences are exact up to Float32 rounding (about 1e-5 here); `checkGradient` allows 2e-4
 /// plus 1% per element and 0.2% over the whole vector, and must reject the analytic gradient
 /// scaled by 1.03.
-final class FiniteDifferenceTests: XCTestCase {
+final class FiniteDifferenceTests: EveryGEMMProviderTestCase {
     private func checkLayer(_ h: LayerHarness, eps: Float, minimumChecked: Double = 1, _ label: String,
                             file: StaticString = #filePath, line: UInt = #line) {
         let a = h.analytic()
@@ -124,101 +124,117 @@ final class FiniteDifferenceTests: XCTestCase {
     }
 
     func testLinear() {
-        let layer = Linear(name: "fc", inFeatures: 5, outFeatures: 4, relu: false)
-        checkLayer(LayerHarness(layer, inputShape: [5], outputShape: [4], batch: 3, hasReLU: false, seed: 1), eps: 1e-2, "linear")
+        everyGEMMProvider {
+            let layer = Linear(name: "fc", inFeatures: 5, outFeatures: 4, relu: false)
+            checkLayer(LayerHarness(layer, inputShape: [5], outputShape: [4], batch: 3, hasReLU: false, seed: 1), eps: 1e-2, "linear")
+        }
     }
 
     func testLinearWithFusedReLU() {
-        let layer = Linear(name: "fc", inFeatures: 6, outFeatures: 5, relu: true)
-        let h = LayerHarness(layer, inputShape: [6], outputShape: [5], batch: 4, hasReLU: true, seed: 2)
-        _ = h.objective()
-        let active = h.r.indices.filter { h.y[$0] > 0 }.count
-        XCTAssertTrue(active > 0 && active < h.r.count, "the ReLU must be active on some outputs and not others")
-        checkLayer(h, eps: 1e-2, "linear+relu")
+        everyGEMMProvider {
+            let layer = Linear(name: "fc", inFeatures: 6, outFeatures: 5, relu: true)
+            let h = LayerHarness(layer, inputShape: [6], outputShape: [5], batch: 4, hasReLU: true, seed: 2)
+            _ = h.objective()
+            let active = h.r.indices.filter { h.y[$0] > 0 }.count
+            XCTAssertTrue(active > 0 && active < h.r.count, "the ReLU must be active on some outputs and not others")
+            checkLayer(h, eps: 1e-2, "linear+relu")
+        }
     }
 
     func testConv2dWithStrideAndPadding() {
-        let g = ConvGeometry(channels: 2, height: 5, width: 6, kernel: 3, stride: 2, padding: 1)
-        let layer = Conv2d(name: "conv", geometry: g, outChannels: 3, relu: false)
-        let h = LayerHarness(layer, inputShape: [2, 5, 6], outputShape: [3, g.outHeight, g.outWidth], batch: 2,
-                             hasReLU: false, seed: 3)
-        checkLayer(h, eps: 1e-2, "conv stride 2 padding 1")
+        everyGEMMProvider {
+            let g = ConvGeometry(channels: 2, height: 5, width: 6, kernel: 3, stride: 2, padding: 1)
+            let layer = Conv2d(name: "conv", geometry: g, outChannels: 3, relu: false)
+            let h = LayerHarness(layer, inputShape: [2, 5, 6], outputShape: [3, g.outHeight, g.outWidth], batch: 2,
+                                 hasReLU: false, seed: 3)
+            checkLayer(h, eps: 1e-2, "conv stride 2 padding 1")
+        }
     }
 
     func testConv2dWithFusedReLU() {
-        let g = ConvGeometry(channels: 2, height: 6, width: 5, kernel: 3, stride: 1, padding: 1)
-        let layer = Conv2d(name: "conv", geometry: g, outChannels: 2, relu: true)
-        let h = LayerHarness(layer, inputShape: [2, 6, 5], outputShape: [2, g.outHeight, g.outWidth], batch: 2,
-                             hasReLU: true, seed: 4)
-        _ = h.objective()
-        let active = h.r.indices.filter { h.y[$0] > 0 }.count
-        XCTAssertTrue(active > 0 && active < h.r.count, "the ReLU must be active on some outputs and not others")
-        checkLayer(h, eps: 1e-2, "conv+relu")
+        everyGEMMProvider {
+            let g = ConvGeometry(channels: 2, height: 6, width: 5, kernel: 3, stride: 1, padding: 1)
+            let layer = Conv2d(name: "conv", geometry: g, outChannels: 2, relu: true)
+            let h = LayerHarness(layer, inputShape: [2, 6, 5], outputShape: [2, g.outHeight, g.outWidth], batch: 2,
+                                 hasReLU: true, seed: 4)
+            _ = h.objective()
+            let active = h.r.indices.filter { h.y[$0] > 0 }.count
+            XCTAssertTrue(active > 0 && active < h.r.count, "the ReLU must be active on some outputs and not others")
+            checkLayer(h, eps: 1e-2, "conv+relu")
+        }
     }
 
     func testConv2dWithoutPaddingStride3() {
-        let g = ConvGeometry(channels: 1, height: 8, width: 7, kernel: 2, stride: 3, padding: 0)
-        let layer = Conv2d(name: "conv", geometry: g, outChannels: 2, relu: false)
-        let h = LayerHarness(layer, inputShape: [1, 8, 7], outputShape: [2, g.outHeight, g.outWidth], batch: 2,
-                             hasReLU: false, seed: 5)
-        checkLayer(h, eps: 1e-2, "conv stride 3")
+        everyGEMMProvider {
+            let g = ConvGeometry(channels: 1, height: 8, width: 7, kernel: 2, stride: 3, padding: 0)
+            let layer = Conv2d(name: "conv", geometry: g, outChannels: 2, relu: false)
+            let h = LayerHarness(layer, inputShape: [1, 8, 7], outputShape: [2, g.outHeight, g.outWidth], batch: 2,
+                                 hasReLU: false, seed: 5)
+            checkLayer(h, eps: 1e-2, "conv stride 3")
+        }
     }
 
     func testMaxPool2d() {
-        for g in [ConvGeometry(channels: 2, height: 6, width: 5, kernel: 3, stride: 2, padding: 1),
-                  ConvGeometry(channels: 2, height: 4, width: 6, kernel: 2, stride: 2, padding: 0),
-                  ConvGeometry(channels: 1, height: 5, width: 5, kernel: 2, stride: 1, padding: 1)] {
-            let layer = MaxPool2d(name: "pool", geometry: g)
-            let h = LayerHarness(layer, inputShape: [g.channels, g.height, g.width],
-                                 outputShape: [g.channels, g.outHeight, g.outWidth], batch: 2, hasReLU: false, seed: 6)
-            // Distinct values 0.05 apart, shuffled: a step of 0.01 never changes a window's winner.
-            let live = 2 * g.inputSize
-            var rng = SeededGenerator(seed: 60)
-            var values = (0..<live).map { Float($0) * 0.05 - 1 }
-            values.shuffle(using: &rng)
-            for i in 0..<live { h.x[i] = values[i] }
-            checkLayer(h, eps: 1e-2, "maxpool \(g)")
+        everyGEMMProvider {
+            for g in [ConvGeometry(channels: 2, height: 6, width: 5, kernel: 3, stride: 2, padding: 1),
+                      ConvGeometry(channels: 2, height: 4, width: 6, kernel: 2, stride: 2, padding: 0),
+                      ConvGeometry(channels: 1, height: 5, width: 5, kernel: 2, stride: 1, padding: 1)] {
+                let layer = MaxPool2d(name: "pool", geometry: g)
+                let h = LayerHarness(layer, inputShape: [g.channels, g.height, g.width],
+                                     outputShape: [g.channels, g.outHeight, g.outWidth], batch: 2, hasReLU: false, seed: 6)
+                // Distinct values 0.05 apart, shuffled: a step of 0.01 never changes a window's winner.
+                let live = 2 * g.inputSize
+                var rng = SeededGenerator(seed: 60)
+                var values = (0..<live).map { Float($0) * 0.05 - 1 }
+                values.shuffle(using: &rng)
+                for i in 0..<live { h.x[i] = values[i] }
+                checkLayer(h, eps: 1e-2, "maxpool \(g)")
+            }
         }
     }
 
     func testReLU() {
-        let layer = ReLU(name: "relu", features: 12)
-        let h = LayerHarness(layer, inputShape: [12], outputShape: [12], batch: 3, hasReLU: true, seed: 7)
-        // Inputs at least 0.1 from the kink, of both signs.
-        for i in 0..<(3 * 12) {
-            let v = h.x[i]
-            h.x[i] = (v < 0 ? -0.1 : 0.1) + v * 0.9
+        everyGEMMProvider {
+            let layer = ReLU(name: "relu", features: 12)
+            let h = LayerHarness(layer, inputShape: [12], outputShape: [12], batch: 3, hasReLU: true, seed: 7)
+            // Inputs at least 0.1 from the kink, of both signs.
+            for i in 0..<(3 * 12) {
+                let v = h.x[i]
+                h.x[i] = (v < 0 ? -0.1 : 0.1) + v * 0.9
+            }
+            checkLayer(h, eps: 1e-2, "relu")
         }
-        checkLayer(h, eps: 1e-2, "relu")
     }
 
     /// The loss's logit gradient against differences of the mean loss.
     func testCrossEntropy() throws {
-        let spec = ModelSpec(name: "logits", inputShape: [3], layers: [(nil, .linear(inFeatures: 3, outFeatures: 6))])
-        let model = try Sequential(spec: spec, maxBatch: 5)
-        let batch = 4
-        var rng = SeededGenerator(seed: 8)
-        for i in 0..<model.logits.count { model.logits[i] = rng.uniform(-3, 3) }
-        let labels: [Int32] = [5, 0, 2, 2]
-        let meanLoss = { labels.withUnsafeBufferPointer { CrossEntropy.loss(model, labels: $0, batch: batch) } / Double(batch) }
+        try everyGEMMProvider {
+            let spec = ModelSpec(name: "logits", inputShape: [3], layers: [(nil, .linear(inFeatures: 3, outFeatures: 6))])
+            let model = try Sequential(spec: spec, maxBatch: 5)
+            let batch = 4
+            var rng = SeededGenerator(seed: 8)
+            for i in 0..<model.logits.count { model.logits[i] = rng.uniform(-3, 3) }
+            let labels: [Int32] = [5, 0, 2, 2]
+            let meanLoss = { labels.withUnsafeBufferPointer { CrossEntropy.loss(model, labels: $0, batch: batch) } / Double(batch) }
 
-        let loss = labels.withUnsafeBufferPointer {
-            CrossEntropy.lossAndGradient(model, labels: $0, batch: batch, gradientScale: 1 / Float(batch))
+            let loss = labels.withUnsafeBufferPointer {
+                CrossEntropy.lossAndGradient(model, labels: $0, batch: batch, gradientScale: 1 / Float(batch))
+            }
+            XCTAssertEqual(loss / Double(batch), meanLoss(), accuracy: 1e-7)
+            let analytic = model.logitsGradient.toArray()[0..<(batch * 6)].map(Double.init)
+            let eps: Float = 1e-2
+            var numeric: [Double?] = []
+            for i in 0..<(batch * 6) {
+                let saved = model.logits[i]
+                model.logits[i] = saved + eps
+                let plus = meanLoss()
+                model.logits[i] = saved - eps
+                let minus = meanLoss()
+                model.logits[i] = saved
+                numeric.append((plus - minus) / (Double(saved + eps) - Double(saved - eps)))
+            }
+            checkGradient(analytic, numeric, "cross-entropy")
         }
-        XCTAssertEqual(loss / Double(batch), meanLoss(), accuracy: 1e-7)
-        let analytic = model.logitsGradient.toArray()[0..<(batch * 6)].map(Double.init)
-        let eps: Float = 1e-2
-        var numeric: [Double?] = []
-        for i in 0..<(batch * 6) {
-            let saved = model.logits[i]
-            model.logits[i] = saved + eps
-            let plus = meanLoss()
-            model.logits[i] = saved - eps
-            let minus = meanLoss()
-            model.logits[i] = saved
-            numeric.append((plus - minus) / (Double(saved + eps) - Double(saved - eps)))
-        }
-        checkGradient(analytic, numeric, "cross-entropy")
     }
 
     /// A whole small model (conv with stride and padding and its ReLU and overlapping max
@@ -226,50 +242,52 @@ final class FiniteDifferenceTests: XCTestCase {
     /// mean cross-entropy, for every parameter. Flatten aliases its buffers, so its gradient
     /// passes through unchanged.
     func testSmallModel() throws {
-        let spec = ModelSpec(name: "small", inputShape: [2, 7, 6], layers: [
-            (nil, .conv2d(inChannels: 2, outChannels: 3, kernel: 3, stride: 2, padding: 1)),
-            (nil, .relu),
-            (nil, .maxPool2d(kernel: 2, stride: 1, padding: 0)),
-            (nil, .relu),
-            (nil, .flatten),
-            (nil, .linear(inFeatures: 18, outFeatures: 5)),
-            (nil, .relu),
-            (nil, .linear(inFeatures: 5, outFeatures: 4)),
-        ])
-        let model = try Sequential(spec: spec, maxBatch: 4)
-        XCTAssertEqual(model.layers.map(\.name), ["conv1", "relu2", "flatten1", "fc1", "fc2"])
-        let batch = 3
-        var rng = SeededGenerator(seed: 9)
-        for i in 0..<model.parameters.values.count { model.parameters.values[i] = rng.uniform(-0.6, 0.6) }
-        for i in 0..<model.input.count { model.input[i] = i < batch * 84 ? rng.uniform(-1, 1) : 1e3 }
-        let labels: [Int32] = [3, 0, 1]
-        func meanLoss() -> Double {
+        try everyGEMMProvider {
+            let spec = ModelSpec(name: "small", inputShape: [2, 7, 6], layers: [
+                (nil, .conv2d(inChannels: 2, outChannels: 3, kernel: 3, stride: 2, padding: 1)),
+                (nil, .relu),
+                (nil, .maxPool2d(kernel: 2, stride: 1, padding: 0)),
+                (nil, .relu),
+                (nil, .flatten),
+                (nil, .linear(inFeatures: 18, outFeatures: 5)),
+                (nil, .relu),
+                (nil, .linear(inFeatures: 5, outFeatures: 4)),
+            ])
+            let model = try Sequential(spec: spec, maxBatch: 4)
+            XCTAssertEqual(model.layers.map(\.name), ["conv1", "relu2", "flatten1", "fc1", "fc2"])
+            let batch = 3
+            var rng = SeededGenerator(seed: 9)
+            for i in 0..<model.parameters.values.count { model.parameters.values[i] = rng.uniform(-0.6, 0.6) }
+            for i in 0..<model.input.count { model.input[i] = i < batch * 84 ? rng.uniform(-1, 1) : 1e3 }
+            let labels: [Int32] = [3, 0, 1]
+            func meanLoss() -> Double {
+                model.forward(batch: batch)
+                return labels.withUnsafeBufferPointer { CrossEntropy.loss(model, labels: $0, batch: batch) } / Double(batch)
+            }
+
+            model.parameters.zeroGradients()
             model.forward(batch: batch)
-            return labels.withUnsafeBufferPointer { CrossEntropy.loss(model, labels: $0, batch: batch) } / Double(batch)
-        }
+            _ = labels.withUnsafeBufferPointer {
+                CrossEntropy.lossAndGradient(model, labels: $0, batch: batch, gradientScale: 1 / Float(batch))
+            }
+            model.backward(batch: batch, observer: WholeGradients(model.parameters))
+            let analytic = model.parameters.gradients.toArray().map(Double.init)
 
-        model.parameters.zeroGradients()
-        model.forward(batch: batch)
-        _ = labels.withUnsafeBufferPointer {
-            CrossEntropy.lossAndGradient(model, labels: $0, batch: batch, gradientScale: 1 / Float(batch))
-        }
-        model.backward(batch: batch, observer: WholeGradients(model.parameters))
-        let analytic = model.parameters.gradients.toArray().map(Double.init)
-
-        let eps: Float = 1e-3
-        let values = model.parameters.values
-        var numeric: [Double?] = []
-        for i in 0..<values.count {
-            let saved = values[i]
-            values[i] = saved + eps
-            let plus = meanLoss()
-            values[i] = saved - eps
-            let minus = meanLoss()
-            values[i] = saved
-            numeric.append((plus - minus) / (Double(saved + eps) - Double(saved - eps)))
-        }
-        for slice in model.parameters.slices {
-            checkGradient(Array(analytic[slice.range]), Array(numeric[slice.range]), "small model \(slice.name)")
+            let eps: Float = 1e-3
+            let values = model.parameters.values
+            var numeric: [Double?] = []
+            for i in 0..<values.count {
+                let saved = values[i]
+                values[i] = saved + eps
+                let plus = meanLoss()
+                values[i] = saved - eps
+                let minus = meanLoss()
+                values[i] = saved
+                numeric.append((plus - minus) / (Double(saved + eps) - Double(saved - eps)))
+            }
+            for slice in model.parameters.slices {
+                checkGradient(Array(analytic[slice.range]), Array(numeric[slice.range]), "small model \(slice.name)")
+            }
         }
     }
 }

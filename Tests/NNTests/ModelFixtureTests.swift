@@ -6,7 +6,7 @@ import XCTest
 /// The models of Configs/fashion-mlp.toml and Configs/fashion-cnn.toml against PyTorch
 /// (Fixtures/mlp.json, cnn.json): logits, mean cross-entropy and every parameter's gradient,
 /// from the same formula weights, inputs and labels.
-final class ModelFixtureTests: XCTestCase {
+final class ModelFixtureTests: EveryGEMMProviderTestCase {
     /// The MLP of Configs/fashion-mlp.toml.
     static let mlpSpec = ModelSpec(name: "fashion-mlp", inputShape: [1, 28, 28], layers: [
         (nil, .flatten),
@@ -48,21 +48,29 @@ final class ModelFixtureTests: XCTestCase {
     }
 
     func testMLPMatchesPyTorch() throws {
-        try checkModel(Self.mlpSpec, fixture: "mlp.json")
+        try everyGEMMProvider {
+            try checkModel(Self.mlpSpec, fixture: "mlp.json")
+        }
     }
 
     func testCNNMatchesPyTorch() throws {
-        try checkModel(Self.cnnSpec, fixture: "cnn.json")
+        try everyGEMMProvider {
+            try checkModel(Self.cnnSpec, fixture: "cnn.json")
+        }
     }
 
     /// The same batch inside a larger model buffer whose unused rows hold garbage, and as two
     /// micro-batches of 2 accumulated into the same gradients, gives the same results.
     func testCNNMicroBatchesAccumulateToTheWholeBatch() throws {
-        try checkModel(Self.cnnSpec, fixture: "cnn.json", maxBatch: 7, microBatch: 2)
+        try everyGEMMProvider {
+            try checkModel(Self.cnnSpec, fixture: "cnn.json", maxBatch: 7, microBatch: 2)
+        }
     }
 
     func testMLPMicroBatchesAccumulateToTheWholeBatch() throws {
-        try checkModel(Self.mlpSpec, fixture: "mlp.json", maxBatch: 5, microBatch: 3)
+        try everyGEMMProvider {
+            try checkModel(Self.mlpSpec, fixture: "mlp.json", maxBatch: 5, microBatch: 3)
+        }
     }
 
     /// Fills `model` with the fixture's formula weights, in the fixture's parameter order.
@@ -160,37 +168,39 @@ final class ModelFixtureTests: XCTestCase {
     /// Backward computes each weight in the blocks the observer asks for, reports every row of
     /// every parameter exactly once, and gives the same gradients as whole blocks.
     func testRowBlocksGiveTheSameGradientsAndReportEveryRow() throws {
-        for (spec, name) in [(Self.cnnSpec, "cnn.json"), (Self.mlpSpec, "mlp.json")] {
-            let fixture = try ModelFixture.load(name)
-            let batch = fixture.input.shape[0]
-            let model = try Sequential(spec: spec, maxBatch: batch)
-            Self.loadWeights(model, fixture)
-            model.input.assign(Formula.unit(seed: fixture.input.seed, count: model.input.count))
-            let labels = fixture.labels.values
+        try everyGEMMProvider {
+            for (spec, name) in [(Self.cnnSpec, "cnn.json"), (Self.mlpSpec, "mlp.json")] {
+                let fixture = try ModelFixture.load(name)
+                let batch = fixture.input.shape[0]
+                let model = try Sequential(spec: spec, maxBatch: batch)
+                Self.loadWeights(model, fixture)
+                model.input.assign(Formula.unit(seed: fixture.input.seed, count: model.input.count))
+                let labels = fixture.labels.values
 
-            func gradients(_ observer: GradientObserver) -> [Float] {
-                model.parameters.zeroGradients()
-                model.forward(batch: batch)
-                _ = labels.withUnsafeBufferPointer {
-                    CrossEntropy.lossAndGradient(model, labels: $0, batch: batch, gradientScale: 1 / Float(batch))
+                func gradients(_ observer: GradientObserver) -> [Float] {
+                    model.parameters.zeroGradients()
+                    model.forward(batch: batch)
+                    _ = labels.withUnsafeBufferPointer {
+                        CrossEntropy.lossAndGradient(model, labels: $0, batch: batch, gradientScale: 1 / Float(batch))
+                    }
+                    model.backward(batch: batch, observer: observer)
+                    return model.parameters.gradients.toArray()
                 }
-                model.backward(batch: batch, observer: observer)
-                return model.parameters.gradients.toArray()
-            }
-            let whole = gradients(WholeGradients(model.parameters))
-            let recorder = BlockRecorder(model.parameters, blockRows: 7)
-            let blocked = gradients(recorder)
-            // Blocks of rows may take other OpenBLAS kernels, so allow for rounding.
-            assertClose(blocked.map(Double.init), whole.map(Double.init), rtol: 1e-5,
-                        atol: 1e-6 * maxMagnitude(whole.map(Double.init)), "\(name): blocked and whole gradients")
-            for (index, slice) in model.parameters.slices.enumerated() {
-                let rows = recorder.reported[index].sorted { $0.lowerBound < $1.lowerBound }
-                var next = 0
-                for r in rows {
-                    XCTAssertEqual(r.lowerBound, next, "\(name) \(slice.name): reported rows \(rows)")
-                    next = r.upperBound
+                let whole = gradients(WholeGradients(model.parameters))
+                let recorder = BlockRecorder(model.parameters, blockRows: 7)
+                let blocked = gradients(recorder)
+                // Blocks of rows may take other OpenBLAS kernels, so allow for rounding.
+                assertClose(blocked.map(Double.init), whole.map(Double.init), rtol: 1e-5,
+                            atol: 1e-6 * maxMagnitude(whole.map(Double.init)), "\(name): blocked and whole gradients")
+                for (index, slice) in model.parameters.slices.enumerated() {
+                    let rows = recorder.reported[index].sorted { $0.lowerBound < $1.lowerBound }
+                    var next = 0
+                    for r in rows {
+                        XCTAssertEqual(r.lowerBound, next, "\(name) \(slice.name): reported rows \(rows)")
+                        next = r.upperBound
+                    }
+                    XCTAssertEqual(next, slice.rows, "\(name) \(slice.name): reported rows \(rows)")
                 }
-                XCTAssertEqual(next, slice.rows, "\(name) \(slice.name): reported rows \(rows)")
             }
         }
     }

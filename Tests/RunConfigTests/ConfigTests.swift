@@ -19,6 +19,13 @@ final class ConfigTests: XCTestCase {
         }
     }
 
+    func testTensorGEMMChoice() throws {
+        XCTAssertEqual(try TrainingConfig(parse(minimal)).tensor.gemm, .auto)
+        XCTAssertEqual(try TrainingConfig(parse(minimal, ["tensor.gemm=onednn"])).tensor.gemm, .onednn)
+        XCTAssertEqual(try TrainingConfig(parse(minimal + "\n[tensor]\ngemm = \"openblas\"\n")).tensor.gemm, .openblas)
+        expectError(minimal, ["tensor.gemm=mkl"], #"--set tensor.gemm=mkl: tensor.gemm must be one of "auto", "openblas", "onednn", got "mkl""#)
+    }
+
     func testDefaultsAndOverrides() throws {
         let c = try parse(minimal, ["train.batch=16", "optimizer.name=adamw", "optimizer.lr=1", "comm.bucket_mb=0.5"])
         XCTAssertEqual(c["train.batch"], .int(16))

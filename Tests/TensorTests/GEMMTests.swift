@@ -59,30 +59,45 @@ final class GEMMTests: XCTestCase {
         }
     }
 
+    /// Runs `body` once with each provider for every shape.
+    private func forEachProvider(_ body: () -> Void) {
+        for provider in GEMMProvider.allCases { GEMMPlan.withProvider(provider, body) }
+    }
+
     func testEveryTransposeCombinationOnStridedWindows() {
-        var seed: UInt64 = 1
-        for ta in [Transpose.none, .transposed] {
-            for tb in [Transpose.none, .transposed] {
-                for (alpha, beta) in [(Float(1), Float(0)), (1.5, 1), (-0.5, 0.25)] {
-                    check(m: 5, n: 7, k: 3, ta, tb, alpha: alpha, beta: beta, seed: seed)
-                    check(m: 1, n: 4, k: 9, ta, tb, alpha: alpha, beta: beta, seed: seed + 100)
-                    seed += 1
+        forEachProvider {
+            var seed: UInt64 = 1
+            for ta in [Transpose.none, .transposed] {
+                for tb in [Transpose.none, .transposed] {
+                    for (alpha, beta) in [(Float(1), Float(0)), (1.5, 1), (-0.5, 0.25)] {
+                        check(m: 5, n: 7, k: 3, ta, tb, alpha: alpha, beta: beta, seed: seed)
+                        check(m: 1, n: 4, k: 9, ta, tb, alpha: alpha, beta: beta, seed: seed + 100)
+                        check(m: 2, n: 3, k: 17, ta, tb, alpha: alpha, beta: beta, seed: seed + 200)
+                        seed += 1
+                    }
                 }
             }
         }
     }
 
     func testLargeBlockedShapes() {
-        var seed: UInt64 = 50
-        for ta in [Transpose.none, .transposed] {
-            for tb in [Transpose.none, .transposed] {
-                check(m: 67, n: 45, k: 130, ta, tb, alpha: 1, beta: 1, seed: seed)
-                seed += 1
+        forEachProvider {
+            var seed: UInt64 = 50
+            for ta in [Transpose.none, .transposed] {
+                for tb in [Transpose.none, .transposed] {
+                    check(m: 67, n: 45, k: 130, ta, tb, alpha: 1, beta: 1, seed: seed)
+                    check(m: 130, n: 33, k: 71, ta, tb, alpha: 0.5, beta: 0, seed: seed + 10)
+                    seed += 1
+                }
             }
         }
     }
 
     func testBetaZeroIgnoresOldContents() {
+        forEachProvider(betaZeroIgnoresOldContents)
+    }
+
+    private func betaZeroIgnoresOldContents() {
         var rng = SeededGenerator(seed: 9)
         let a = Matrix(randomTensor([6], &rng), rows: 2, cols: 3)
         let b = Matrix(randomTensor([12], &rng), rows: 3, cols: 4)

@@ -56,6 +56,13 @@ final class DeterministicTests: XCTestCase {
         assertSameBits(try run(world: 2, name: "haswell-w2", environment: environment), reference, "Haswell kernels, world 2")
     }
 
+    /// Named explicitly, oneDNN runs every shape: each chunk's GEMMs have the same shapes at
+    /// every world size, so the bits are the same too.
+    func testSameBitsWithOneDNNNamed() throws {
+        let reference = try run(world: 1, name: "onednn-w1", ["tensor.gemm=onednn"])
+        assertSameBits(try run(world: 2, name: "onednn-w2", ["tensor.gemm=onednn"]), reference, "oneDNN, world 2")
+    }
+
     func testSameBitsWithEveryAlgorithmAndAForcedNodeLayout() throws {
         let reference = try run(world: 1, name: "w1")
         for algorithm in ["mpi", "ring", "rhd", "hierarchical"] {
