@@ -6,7 +6,7 @@ import Foundation
 /// buffers and runs it. A transposed operand is the stored matrix read through swapped strides,
 /// alpha is an output scale and beta a sum post-op. A call oneDNN cannot take (no engine, no
 /// primitive for that layout) returns false, and is remembered so, so that `gemm` uses OpenBLAS.
-enum OneDNNMatmul {
+public enum OneDNNMatmul {
     struct Key: Hashable {
         let m, n, k: Int
         let transA, transB: Bool
@@ -39,7 +39,7 @@ enum OneDNNMatmul {
 
     /// `c = alpha · op(a) · op(b) + beta · c` with `op(a)` M × K and `op(b)` K × N (checked by `gemm`).
     /// - Returns: false when oneDNN cannot run this call (nothing was written).
-    static func run(_ a: Matrix, _ transA: Transpose, _ b: Matrix, _ transB: Transpose, into c: Matrix, k: Int,
+    public static func run(_ a: Matrix, _ transA: Transpose, _ b: Matrix, _ transB: Transpose, into c: Matrix, k: Int,
                     alpha: Float, beta: Float) -> Bool {
         let key = Key(a, transA, b, transB, c, k: k, alpha: alpha, beta: beta)
         cache.lock.lock()

@@ -1,5 +1,5 @@
 import CBLAS
-@testable import Tensor
+import Tensor
 import TestSupport
 import XCTest
 
@@ -23,7 +23,7 @@ final class OneDNNMatmulTests: XCTestCase {
                     let b = tb == .none ? window(rows: k, cols: n, pad: 1, &rng) : window(rows: n, cols: k, pad: 7, &rng)
                     let c0 = window(rows: m, cols: n, pad: 11, &rng)
                     let viaBLAS = Matrix(Tensor(shape: [c0.tensor.count], values: c0.tensor.toArray()), start: 0, rows: m, cols: n, ld: c0.ld)
-                    openBLASGEMM(a, ta, b, tb, into: viaBLAS, k: k, alpha: alpha, beta: beta)
+                    GEMMPlan.withProvider(.openblas) { gemm(a, ta, b, tb, into: viaBLAS, alpha: alpha, beta: beta) }
                     XCTAssertTrue(OneDNNMatmul.run(a, ta, b, tb, into: c0, k: k, alpha: alpha, beta: beta),
                                   "oneDNN refused \(m)x\(n)x\(k) \(ta)/\(tb) alpha \(alpha) beta \(beta)")
                     assertClose(c0.tensor.toArray().doubles, viaBLAS.tensor.toArray().doubles, rtol: 1e-5, atol: 1e-4,
