@@ -177,6 +177,10 @@ enum ConfigSchema {
         ConfigKey("comm.timeout_s", .double, .double(300), .positive, max: ConfigLimits.timeoutSeconds),
         ConfigKey("comm.shared_memory", .bool, .bool(true)),
 
+        // The kernels. tensor.conv: how Conv2d convolves; "auto" takes oneDNN's direct
+        // convolution where oneDNN creates the layer's primitives, else im2col and OpenBLAS.
+        ConfigKey("tensor.conv", .string(choices: ConvAlgorithm.allCases.map(\.rawValue)), .string("auto")),
+
         // Checkpoints; an empty checkpoint.dir writes none.
         ConfigKey("checkpoint.dir", .string(choices: []), .string("")),
         ConfigKey("checkpoint.every_steps", .int, .int(0), .nonNegative, max: ConfigLimits.steps),

@@ -82,6 +82,12 @@ public struct TrainingConfig: Sendable {
         public var keep: Int
     }
 
+    /// The kernels' choices: the keys of [tensor].
+    public struct TensorSettings: Sendable, Equatable {
+        /// tensor.conv, as configured.
+        public var conv: ConvAlgorithm
+    }
+
     public let config: Config
     public let model: ModelSettings
     public let data: DataSettings
@@ -96,6 +102,7 @@ public struct TrainingConfig: Sendable {
     public let comm: CommSettings
     public let sync: SyncSettings
     public let checkpoint: CheckpointSettings
+    public let tensor: TensorSettings
 
     /// The learning-rate schedule as configured; the trainer resolves it against the run's
     /// step count and global batch.
@@ -172,6 +179,7 @@ public struct TrainingConfig: Sendable {
         sync = SyncSettings(strategy: strategy, bucketBytes: Int(comm.bucketMB * 1_048_576), testsProgress: progress == .test)
         checkpoint = CheckpointSettings(directory: c.string("checkpoint.dir"), everySteps: c.int("checkpoint.every_steps"),
                                         everyEpoch: c.bool("checkpoint.every_epoch"), keep: c.int("checkpoint.keep"))
+        tensor = TensorSettings(conv: ConvAlgorithm(rawValue: c.string("tensor.conv"))!)
 
         model = try ModelSettings(c, data: data)
     }

@@ -4,6 +4,7 @@ import Checkpoint
 import Comm
 import Foundation
 import Host
+import NN
 import Reports
 import RunConfig
 import Trace
@@ -82,6 +83,7 @@ struct TrainCommand: ParsableCommand {
         }
         if comm.rank == 0 && !quiet {
             Console.line("lockstep \(Lockstep.version): \(settings.modelName), \(trainer.model.parameters.totalCount) parameters, world \(comm.size), global batch \(trainer.globalBatch), \(trainer.totalSteps) steps")
+            if let paths = (trainer.model as? Sequential)?.convolutionPaths { Console.line("convolutions (tensor.conv = \(settings.tensor.conv.rawValue)): \(paths)") }
         }
         var result = try trainer.run()
         result.wallS = MonotonicClock.seconds(since: wallStart)

@@ -1,0 +1,214 @@
+import CDNNL
+
+/// A 2-D convolution of one batch size through oneDNN's direct-convolution primitives, with
+/// its bias and an optional ReLU fused into forward (an eltwise post-op) and an optional max
+/// pooling after it through oneDNN's pooling primitive.
+///
+/// The caller's tensors keep Lockstep's layouts: x (in, B, H, W) and y (out, B, OH, OW)
+/// channel-major (or the pooled (out, B, PH, PW)), weights [out, in, k, k], bias [out]. oneDNN's
+/// fast kernels want blocked layouts (nChw16c activations, blocked weights; a plain strided
+/// (C, B, H, W) descriptor gets its reference kernel, hundreds of times slower), so every
+/// argument goes through a `DNNLBuffer`: reordered at this convolution's edges, passed by
+/// pointer where the layouts agree (a one-channel input). The unpooled output, its gradient
+/// and the pooling's workspace stay blocked inside. Forward keeps the blocked x for backward.
+///
+/// Backward takes dy already masked by the ReLU, with the bias gradient already summed (the
+/// caller's `reluBackwardWithRowSums`), and accumulates the weight gradient.
+public final class DirectConvolution {
+    public let geometry: ConvGeometry
+    public let outChannels: Int
+    public let batch: Int
+    public let relu: Bool
+    public let pool: ConvGeometry?
+    /// The implementations oneDNN chose, e.g. "jit:avx512_core".
+    public let implementation: String
+
+    private let runtime: OneDNN.Runtime
+    private var primitives: [dnnl_primitive_t] = []
+    private let forwardConv: dnnl_primitive_t, backwardData: dnnl_primitive_t, backwardWeights: dnnl_primitive_t
+    private let forwardPool: dnnl_primitive_t?, backwardPool: dnnl_primitive_t?
+    /// The weights in forward's layout and in backward-data's (which may differ).
+    private let x: DNNLBuffer, weight: DNNLBuffer, dataWeight: DNNLBuffer, bias: DNNLBuffer, convOut: DNNLBuffer
+    private let pooled: DNNLBuffer?, workspace: DNNLBuffer?
+    private let dy: DNNLBuffer, dConvOut: DNNLBuffer?, dx: DNNLBuffer, dWeight: DNNLBuffer
+    /// dW in [out, in, k, k], added into the caller's gradient.
+    private let weightScratch: Tensor
+
+    /// Creates the primitives for `batch` images, or returns nil when oneDNN is unavailable or
+    /// cannot create one of them (the caller then convolves by im2col).
+    public init?(geometry g: ConvGeometry, outChannels: Int, batch: Int, relu: Bool, pool: ConvGeometry?) {
+        guard let runtime = OneDNN.runtime, g.isValid, batch > 0 else { return nil }
+        self.runtime = runtime
+        self.geometry = g
+        self.outChannels = outChannels
+        self.batch = batch
+        self.relu = relu
+        self.pool = pool
+        weightScratch = Tensor(zeros: [outChannels * g.patchSize])
+
+        var pds: [dnnl_primitive_desc_t] = []
+        defer { for pd in pds { dnnl_primitive_desc_destroy(pd) } }
+        func make(_ desc: UnsafeRawPointer, attr: dnnl_primitive_attr_t? = nil, hint: dnnl_primitive_desc_t? = nil) -> dnnl_primitive_desc_t? {
+            var pd: dnnl_primitive_desc_t?
+            guard dnnl_primitive_desc_create(&pd, desc, attr, runtime.engine, hint) == dnnl_success, let pd else { return nil }
+            pds.append(pd)
+            return pd
+        }
+        func md(_ pd: dnnl_primitive_desc_t, _ what: dnnl_query_t, _ index: Int32 = 0) -> dnnl_memory_desc_t {
+            dnnl_primitive_desc_query_md(pd, what, index).pointee
+        }
+
+        let (oh, ow) = (g.outHeight, g.outWidth)
+        // Lockstep's layouts, with dims in oneDNN's (N, C, H, W) order.
+        var userX = dnnl_memory_desc_t(), userW = dnnl_memory_desc_t(), userB = dnnl_memory_desc_t(), userY = dnnl_memory_desc_t()
+        var anyX = dnnl_memory_desc_t(), anyW = dnnl_memory_desc_t(), anyY = dnnl_memory_desc_t()
+        let plane = g.height * g.width
+        let k = g.kernel
+        guard lockstep_dnnl_md4_strides(&userX, Int64(batch), Int64(g.channels), Int64(g.height), Int64(g.width),
+                                        Int64(plane), Int64(batch * plane), Int64(g.width), 1) == dnnl_success,
+              lockstep_dnnl_md4_tag(&userW, Int64(outChannels), Int64(g.channels), Int64(k), Int64(k), dnnl_oihw) == dnnl_success,
+              lockstep_dnnl_md1(&userB, Int64(outChannels)) == dnnl_success,
+              lockstep_dnnl_md4_tag(&anyX, Int64(batch), Int64(g.channels), Int64(g.height), Int64(g.width), dnnl_format_tag_any) == dnnl_success,
+              lockstep_dnnl_md4_tag(&anyW, Int64(outChannels), Int64(g.channels), Int64(k), Int64(k), dnnl_format_tag_any) == dnnl_success,
+              lockstep_dnnl_md4_tag(&anyY, Int64(batch), Int64(outChannels), Int64(oh), Int64(ow), dnnl_format_tag_any) == dnnl_success
+        else { return nil }
+        let (fh, fw) = pool.map { ($0.outHeight, $0.outWidth) } ?? (oh, ow)
+        guard lockstep_dnnl_md4_strides(&userY, Int64(batch), Int64(outChannels), Int64(fh), Int64(fw),
+                                        Int64(fh * fw), Int64(batch * fh * fw), Int64(fw), 1) == dnnl_success else { return nil }
+
+        // Forward: the convolution with bias, and the ReLU as a post-op.
+        var attr: dnnl_primitive_attr_t?
+        var postOps: dnnl_post_ops_t?
+        guard dnnl_primitive_attr_create(&attr) == dnnl_success, let attr else { return nil }
+        defer { dnnl_primitive_attr_destroy(attr) }
+        if relu {
+            guard dnnl_post_ops_create(&postOps) == dnnl_success, let postOps else { return nil }
+            defer { dnnl_post_ops_destroy(postOps) }
+            guard dnnl_post_ops_append_eltwise(postOps, 1, dnnl_eltwise_relu, 0, 0) == dnnl_success,
+                  dnnl_primitive_attr_set_post_ops(attr, postOps) == dnnl_success else { return nil }
+        }
+        var convDesc = dnnl_convolution_desc_t()
+        guard lockstep_dnnl_convolution_forward(&convDesc, &anyX, &anyW, &userB, &anyY, Int64(g.stride), Int64(g.padding)) == dnnl_success,
+              let forwardPD = make(&convDesc, attr: attr) else { return nil }
+        // Backward reads the layouts forward chose: its x, and its output's (where the
+        // pooling's gradient lands).
+        var forwardX = md(forwardPD, dnnl_query_src_md), forwardY = md(forwardPD, dnnl_query_dst_md)
+        var dataDesc = dnnl_convolution_desc_t(), weightsDesc = dnnl_convolution_desc_t()
+        guard lockstep_dnnl_convolution_backward_data(&dataDesc, &anyX, &anyW, &forwardY, Int64(g.stride), Int64(g.padding)) == dnnl_success,
+              let dataPD = make(&dataDesc, hint: forwardPD),
+              lockstep_dnnl_convolution_backward_weights(&weightsDesc, &forwardX, &anyW, nil, &forwardY, Int64(g.stride), Int64(g.padding)) == dnnl_success,
+              let weightsPD = make(&weightsDesc, hint: forwardPD) else { return nil }
+        var names = [lockstep_dnnl_impl_name(forwardPD), lockstep_dnnl_impl_name(dataPD), lockstep_dnnl_impl_name(weightsPD)]
+
+        // The pooling reads the blocked convolution output.
+        var poolPDs: (forward: dnnl_primitive_desc_t, backward: dnnl_primitive_desc_t)?
+        if let pool {
+            var anyPooled = dnnl_memory_desc_t(), poolDesc = dnnl_pooling_v2_desc_t(), poolBackDesc = dnnl_pooling_v2_desc_t()
+            // PyTorch's floor mode: the right/bottom padding that makes the output size come out.
+            let padBottom = (pool.outHeight - 1) * pool.stride + pool.kernel - pool.height - pool.padding
+            let padRight = (pool.outWidth - 1) * pool.stride + pool.kernel - pool.width - pool.padding
+            guard lockstep_dnnl_md4_tag(&anyPooled, Int64(batch), Int64(outChannels), Int64(fh), Int64(fw), dnnl_format_tag_any) == dnnl_success,
+                  lockstep_dnnl_max_pooling(&poolDesc, 1, &forwardY, &anyPooled, Int64(pool.kernel), Int64(pool.stride),
+                                            Int64(pool.padding), Int64(padBottom), Int64(padRight)) == dnnl_success,
+                  let poolForwardPD = make(&poolDesc),
+                  lockstep_dnnl_max_pooling(&poolBackDesc, 0, &forwardY, &anyPooled, Int64(pool.kernel), Int64(pool.stride),
+                                            Int64(pool.padding), Int64(padBottom), Int64(padRight)) == dnnl_success,
+                  let poolBackwardPD = make(&poolBackDesc, hint: poolForwardPD) else { return nil }
+            poolPDs = (poolForwardPD, poolBackwardPD)
+            names.append(lockstep_dnnl_impl_name(poolForwardPD))
+        }
+        implementation = Set(names.map { $0.map { String(cString: $0) } ?? "?" }).sorted().joined(separator: ", ")
+
+        // The buffers, from the layouts the primitives chose.
+        guard let x = DNNLBuffer(user: userX, native: md(forwardPD, dnnl_query_src_md), toNative: true, runtime: runtime),
+              let weight = DNNLBuffer(user: userW, native: md(forwardPD, dnnl_query_weights_md), toNative: true, runtime: runtime),
+              let bias = DNNLBuffer(user: userB, native: md(forwardPD, dnnl_query_weights_md, 1), toNative: true, runtime: runtime),
+              let convOut = DNNLBuffer(user: pool == nil ? userY : nil, native: md(forwardPD, dnnl_query_dst_md), toNative: false, runtime: runtime),
+              let dy = DNNLBuffer(user: userY, native: md(poolPDs?.backward ?? dataPD, dnnl_query_diff_dst_md), toNative: true, runtime: runtime),
+              let dx = DNNLBuffer(user: userX, native: md(dataPD, dnnl_query_diff_src_md), toNative: false, runtime: runtime),
+              let dWeight = DNNLBuffer(user: userW, native: md(weightsPD, dnnl_query_diff_weights_md), toNative: false, runtime: runtime)
+        else { return nil }
+        self.x = x
+        self.weight = weight
+        self.bias = bias
+        self.convOut = convOut
+        self.dy = dy
+        self.dx = dx
+        self.dWeight = dWeight
+        guard let dataWeight = DNNLBuffer(user: userW, native: md(dataPD, dnnl_query_weights_md), toNative: true, runtime: runtime)
+        else { return nil }
+        self.dataWeight = dataWeight
+        if let poolPDs {
+            var poolDiffSrc = md(poolPDs.backward, dnnl_query_diff_src_md)
+            guard dnnl_memory_desc_equal(&poolDiffSrc, &forwardY) != 0,
+                  let pooled = DNNLBuffer(user: userY, native: md(poolPDs.forward, dnnl_query_dst_md), toNative: false, runtime: runtime),
+                  let workspace = DNNLBuffer(user: nil, native: md(poolPDs.forward, dnnl_query_workspace_md), toNative: false, runtime: runtime),
+                  let dConvOut = DNNLBuffer(user: nil, native: forwardY, toNative: false, runtime: runtime) else { return nil }
+            self.pooled = pooled
+            self.workspace = workspace
+            self.dConvOut = dConvOut
+        } else {
+            pooled = nil
+            workspace = nil
+            dConvOut = nil
+        }
+
+        var created: [dnnl_primitive_t] = []
+        for pd in [forwardPD, dataPD, weightsPD] + (poolPDs.map { [$0.forward, $0.backward] } ?? []) {
+            var primitive: dnnl_primitive_t?
+            guard dnnl_primitive_create(&primitive, pd) == dnnl_success, let primitive else {
+                for p in created { dnnl_primitive_destroy(p) }
+                return nil
+            }
+            created.append(primitive)
+        }
+        primitives = created
+        (forwardConv, backwardData, backwardWeights) = (created[0], created[1], created[2])
+        (forwardPool, backwardPool) = poolPDs == nil ? (nil, nil) : (created[3], created[4])
+    }
+
+    deinit { for p in primitives { dnnl_primitive_destroy(p) } }
+
+    /// y = pool(relu(conv(x, weight) + bias)), as configured. Returns false when oneDNN fails.
+    /// - Parameters: x (in, B, H, W); weight [out, in, k, k]; bias [out]; y (out, B, ·, ·).
+    public func forward(_ xs: Tensor, weight w: Tensor, bias b: Tensor, into y: Tensor) -> Bool {
+        guard x.bind(xs.pointer, runtime: runtime), weight.bind(w.pointer, runtime: runtime), bias.bind(b.pointer, runtime: runtime),
+              pool != nil || convOut.bind(y.pointer, runtime: runtime),
+              OneDNN.execute(forwardConv, [(DNNL_ARG_SRC, x.native), (DNNL_ARG_WEIGHTS, weight.native), (DNNL_ARG_BIAS, bias.native),
+                                           (DNNL_ARG_DST, convOut.native)], runtime: runtime) else { return false }
+        guard let forwardPool, let pooled, let workspace else {
+            return convOut.publish(runtime: runtime)
+        }
+        return pooled.bind(y.pointer, runtime: runtime)
+            && OneDNN.execute(forwardPool, [(DNNL_ARG_SRC, convOut.native), (DNNL_ARG_DST, pooled.native),
+                                            (DNNL_ARG_WORKSPACE, workspace.native)], runtime: runtime)
+            && pooled.publish(runtime: runtime)
+    }
+
+    /// From dy (out, B, ·, ·), masked by the ReLU: adds the weight gradient into `weightGrad`
+    /// [out, in, k, k] and, if `dx` is given, overwrites it with the input gradient (in, B, H, W).
+    /// Reads the x of the last `forward`; `weight` [out, in, k, k] must be the weights it used.
+    /// Returns false when oneDNN fails (before `weightGrad` is touched).
+    public func backward(_ dys: Tensor, weight w: Tensor, weightGrad: Tensor, inputGradient dxs: Tensor?) -> Bool {
+        guard dy.bind(dys.pointer, runtime: runtime) else { return false }
+        var gradient = dy.native
+        if let backwardPool, let workspace, let dConvOut {
+            guard OneDNN.execute(backwardPool, [(DNNL_ARG_DIFF_DST, dy.native), (DNNL_ARG_DIFF_SRC, dConvOut.native),
+                                                (DNNL_ARG_WORKSPACE, workspace.native)], runtime: runtime) else { return false }
+            gradient = dConvOut.native
+        }
+        guard dWeight.bind(weightScratch.pointer, runtime: runtime),
+              OneDNN.execute(backwardWeights, [(DNNL_ARG_SRC, x.native), (DNNL_ARG_DIFF_DST, gradient),
+                                               (DNNL_ARG_DIFF_WEIGHTS, dWeight.native)], runtime: runtime),
+              dWeight.publish(runtime: runtime) else { return false }
+        if let dxs {
+            guard dx.bind(dxs.pointer, runtime: runtime), dataWeight.bind(w.pointer, runtime: runtime),
+                  OneDNN.execute(backwardData, [(DNNL_ARG_DIFF_DST, gradient), (DNNL_ARG_WEIGHTS, dataWeight.native),
+                                                (DNNL_ARG_DIFF_SRC, dx.native)], runtime: runtime),
+                  dx.publish(runtime: runtime) else { return false }
+        }
+        let n = weightScratch.count, s = weightScratch.pointer, d = weightGrad.pointer
+        for i in 0..<n { d[i] += s[i] }
+        return true
+    }
+}
