@@ -23,9 +23,10 @@ import Tensor
 /// backward.
 ///
 /// On the oneDNN path the ReLU and the pooling run after the bias, as oneDNN's post-op and
-/// pooling primitive; the same values up to rounding. The primitives are created per batch
-/// size, on first use (the largest batch at `allocate`); should oneDNN fail to create or run
-/// them, that batch size falls back to im2col.
+/// pooling primitive; the same values up to rounding. A batch runs in parts of a power of two
+/// images each (83: 64, 16, 2, 1), so that the primitives, made at `allocate` for every power
+/// of two up to the largest batch, serve every batch size (as `train.balance` varies it).
+/// Should oneDNN fail to create or run them, the layer convolves by im2col.
 public final class Conv2d: Layer {
     public let name: String
     public let geometry: ConvGeometry
@@ -35,8 +36,9 @@ public final class Conv2d: Layer {
     public var pool: ConvGeometry? { pooling?.geometry }
     private let pooling: MaxPool2d?
     public let algorithm: ConvAlgorithm
-    /// The oneDNN convolutions by batch size; nil for a batch size oneDNN failed on.
-    private var direct: [Int: DirectConvolution?] = [:]
+    /// The oneDNN convolutions of 1, 2, 4, … images; empty when oneDNN cannot create them all,
+    /// or failed to run one.
+    private var direct: [DirectConvolution] = []
     /// Whether the last forward ran through oneDNN, so that backward follows it.
     private var forwardWasDirect = false
 
@@ -90,24 +92,32 @@ public final class Conv2d: Layer {
             unpooled = Tensor(zeros: [outChannels, maxBatch * geometry.outputPlane])
             pooling.allocate(maxBatch: maxBatch)
         }
-        direct = [:]
-        if algorithm != .im2col { _ = directConvolution(batch: maxBatch) }
+        direct = []
+        guard algorithm != .im2col else { return }
+        var made: [DirectConvolution] = []
+        for power in 0..<Int.bitWidth - maxBatch.leadingZeroBitCount {
+            guard let conv = DirectConvolution(geometry: geometry, outChannels: outChannels, images: 1 << power, relu: relu,
+                                               pool: pool) else { return }
+            made.append(conv)
+        }
+        direct = made
     }
 
-    /// Whether batches of `batch` images run through oneDNN: false for `.im2col`, or when oneDNN
-    /// could not create this layer's primitives.
-    public func usesOneDNN(batch: Int) -> Bool { algorithm != .im2col && directConvolution(batch: batch) != nil }
+    /// Whether this layer runs through oneDNN: false for `.im2col`, or when oneDNN could not
+    /// create its primitives or failed to run them.
+    public var usesOneDNN: Bool { !direct.isEmpty }
 
-    /// The oneDNN implementation this layer uses for `batch` images, e.g. "jit:avx512_core", or nil on im2col.
-    public func oneDNNImplementation(batch: Int) -> String? {
-        algorithm == .im2col ? nil : directConvolution(batch: batch)?.implementation
-    }
+    /// The oneDNN implementations this layer uses, e.g. "jit:avx512_core", or nil on im2col.
+    public var oneDNNImplementation: String? { direct.last?.implementation }
 
-    private func directConvolution(batch: Int) -> DirectConvolution? {
-        if let cached = direct[batch] { return cached }
-        let created = DirectConvolution(geometry: geometry, outChannels: outChannels, batch: batch, relu: relu, pool: pool)
-        direct[batch] = created
-        return created
+    /// Runs `body` on each part of a batch, a power of two images, largest first; stops at the first false.
+    private func forEachPart(_ batch: Int, _ body: (DirectConvolution, _ first: Int) -> Bool) -> Bool {
+        var first = 0
+        for power in stride(from: direct.count - 1, through: 0, by: -1) where batch & (1 << power) != 0 {
+            guard body(direct[power], first) else { return false }
+            first += 1 << power
+        }
+        return true
     }
 
     /// The planes of `samples` in a (out, B, ·, ·) activation: one run of planes per channel.
@@ -116,12 +126,11 @@ public final class Conv2d: Layer {
     }
 
     public func forward(_ x: Tensor, into y: Tensor, batch: Int) {
-        forwardWasDirect = false
-        if algorithm != .im2col, let conv = directConvolution(batch: batch) {
-            forwardWasDirect = conv.forward(x, weight: weight, bias: bias, into: y)
-            if forwardWasDirect { return }
-            direct[batch] = .some(nil)
+        forwardWasDirect = usesOneDNN && forEachPart(batch) { conv, first in
+            conv.forward(x, batch: batch, first: first, weight: weight, bias: bias, into: y)
         }
+        if forwardWasDirect { return }
+        direct = []
         forwardByIm2col(x, into: y, batch: batch)
     }
 
@@ -152,13 +161,20 @@ public final class Conv2d: Layer {
         reluBackwardWithRowSums(Matrix(dy, rows: outChannels, cols: outputs), output: Matrix(y, rows: outChannels, cols: outputs),
                                 relu: relu, biasGrad: biasGrad)
         observer.gradientReady(parameter: weightIndex + 1, rows: 0..<outChannels)
-        if forwardWasDirect, let conv = direct[batch] ?? nil {
-            if conv.backward(dy, weight: weight, weightGrad: weightGrad, inputGradient: dx) {
+        if forwardWasDirect {
+            // The parts' weight gradients are added once all have run, in a fixed order.
+            if forEachPart(batch, { conv, first in
+                conv.backward(dy, batch: batch, first: first, weight: weight, inputGradient: dx)
+            }) {
+                _ = forEachPart(batch) { conv, _ in
+                    conv.addWeightGradient(into: weightGrad)
+                    return true
+                }
                 observer.reportWhole(parameter: weightIndex)
                 return
             }
-            // oneDNN failed: this batch size goes back to im2col, whose pooling needs its own forward.
-            direct[batch] = .some(nil)
+            // oneDNN failed: the layer goes back to im2col, whose pooling needs its own forward.
+            direct = []
             if pool != nil { forwardByIm2col(x, into: y, batch: batch) }
         }
         backwardByIm2col(input: x, outputGradient: dy, inputGradient: dx, batch: batch)

@@ -123,7 +123,7 @@ public final class Sequential {
         let convs = layers.compactMap { $0 as? Conv2d }
         guard !convs.isEmpty else { return nil }
         return convs.map { conv in
-            conv.oneDNNImplementation(batch: maxBatch).map { "\(conv.name) onednn (\($0))" } ?? "\(conv.name) im2col"
+            conv.oneDNNImplementation.map { "\(conv.name) onednn (\($0))" } ?? "\(conv.name) im2col"
         }.joined(separator: ", ")
     }
 

@@ -60,6 +60,9 @@ final class DNNLBuffer {
         guard created else { return nil }
     }
 
+    /// The owned buffer, for a buffer made without a user layout.
+    var elements: UnsafeMutablePointer<Float> { owned!.assumingMemoryBound(to: Float.self) }
+
     deinit {
         dnnl_memory_destroy(native)
         if let user { dnnl_memory_destroy(user) }

@@ -4,20 +4,24 @@ import CDNNL
 /// its bias and an optional ReLU fused into forward (an eltwise post-op) and an optional max
 /// pooling after it through oneDNN's pooling primitive.
 ///
+/// It is made for `images` images, and runs on images `first ..< first + images` of a batch of
+/// any size, so that a few of them (one per power of two) serve every batch size.
+///
 /// The caller's tensors keep Lockstep's layouts: x (in, B, H, W) and y (out, B, OH, OW)
 /// channel-major (or the pooled (out, B, PH, PW)), weights [out, in, k, k], bias [out]. oneDNN's
 /// fast kernels want blocked layouts (nChw16c activations, blocked weights; a plain strided
-/// (C, B, H, W) descriptor gets its reference kernel, hundreds of times slower), so every
-/// argument goes through a `DNNLBuffer`: reordered at this convolution's edges, passed by
-/// pointer where the layouts agree (a one-channel input). The unpooled output, its gradient
-/// and the pooling's workspace stay blocked inside. Forward keeps the blocked x for backward.
+/// (C, B, H, W) descriptor gets its reference kernel, hundreds of times slower). Activations
+/// are converted by `BlockedLayout` at this convolution's edges (it accepts the layouts
+/// oneDNN picks on x86: NCHW, nChw8c, nChw16c), weights and bias by oneDNN's reorders
+/// (`DNNLBuffer`). The unpooled output, its gradient and the pooling's workspace stay blocked
+/// inside. Forward keeps the blocked x for backward.
 ///
 /// Backward takes dy already masked by the ReLU, with the bias gradient already summed (the
-/// caller's `reluBackwardWithRowSums`), and accumulates the weight gradient.
+/// caller's `reluBackwardWithRowSums`), and leaves the weight gradient for the caller to add.
 public final class DirectConvolution {
     public let geometry: ConvGeometry
     public let outChannels: Int
-    public let batch: Int
+    public let images: Int
     public let relu: Bool
     public let pool: ConvGeometry?
     /// The implementations oneDNN chose, e.g. "jit:avx512_core".
@@ -31,20 +35,22 @@ public final class DirectConvolution {
     private let x: DNNLBuffer, weight: DNNLBuffer, dataWeight: DNNLBuffer, bias: DNNLBuffer, convOut: DNNLBuffer
     private let pooled: DNNLBuffer?, workspace: DNNLBuffer?
     private let dy: DNNLBuffer, dConvOut: DNNLBuffer?, dx: DNNLBuffer, dWeight: DNNLBuffer
-    /// dW in [out, in, k, k], added into the caller's gradient.
-    private let weightScratch: Tensor
+    /// How x, y (and dy) and dx are laid out inside.
+    private let xLayout: BlockedLayout, yLayout: BlockedLayout, dxLayout: BlockedLayout
+    /// The last `backward`'s weight gradient: [out, in, k, k].
+    private let weightGradient: Tensor
 
     /// Creates the primitives for `batch` images, or returns nil when oneDNN is unavailable or
     /// cannot create one of them (the caller then convolves by im2col).
-    public init?(geometry g: ConvGeometry, outChannels: Int, batch: Int, relu: Bool, pool: ConvGeometry?) {
+    public init?(geometry g: ConvGeometry, outChannels: Int, images batch: Int, relu: Bool, pool: ConvGeometry?) {
         guard let runtime = OneDNN.runtime, g.isValid, batch > 0 else { return nil }
         self.runtime = runtime
         self.geometry = g
         self.outChannels = outChannels
-        self.batch = batch
+        self.images = batch
         self.relu = relu
         self.pool = pool
-        weightScratch = Tensor(zeros: [outChannels * g.patchSize])
+        weightGradient = Tensor(zeros: [outChannels * g.patchSize])
 
         var pds: [dnnl_primitive_desc_t] = []
         defer { for pd in pds { dnnl_primitive_desc_destroy(pd) } }
@@ -60,21 +66,16 @@ public final class DirectConvolution {
 
         let (oh, ow) = (g.outHeight, g.outWidth)
         // Lockstep's layouts, with dims in oneDNN's (N, C, H, W) order.
-        var userX = dnnl_memory_desc_t(), userW = dnnl_memory_desc_t(), userB = dnnl_memory_desc_t(), userY = dnnl_memory_desc_t()
+        var userW = dnnl_memory_desc_t(), userB = dnnl_memory_desc_t()
         var anyX = dnnl_memory_desc_t(), anyW = dnnl_memory_desc_t(), anyY = dnnl_memory_desc_t()
-        let plane = g.height * g.width
         let k = g.kernel
-        guard lockstep_dnnl_md4_strides(&userX, Int64(batch), Int64(g.channels), Int64(g.height), Int64(g.width),
-                                        Int64(plane), Int64(batch * plane), Int64(g.width), 1) == dnnl_success,
-              lockstep_dnnl_md4_tag(&userW, Int64(outChannels), Int64(g.channels), Int64(k), Int64(k), dnnl_oihw) == dnnl_success,
+        guard lockstep_dnnl_md4_tag(&userW, Int64(outChannels), Int64(g.channels), Int64(k), Int64(k), dnnl_oihw) == dnnl_success,
               lockstep_dnnl_md1(&userB, Int64(outChannels)) == dnnl_success,
               lockstep_dnnl_md4_tag(&anyX, Int64(batch), Int64(g.channels), Int64(g.height), Int64(g.width), dnnl_format_tag_any) == dnnl_success,
               lockstep_dnnl_md4_tag(&anyW, Int64(outChannels), Int64(g.channels), Int64(k), Int64(k), dnnl_format_tag_any) == dnnl_success,
               lockstep_dnnl_md4_tag(&anyY, Int64(batch), Int64(outChannels), Int64(oh), Int64(ow), dnnl_format_tag_any) == dnnl_success
         else { return nil }
         let (fh, fw) = pool.map { ($0.outHeight, $0.outWidth) } ?? (oh, ow)
-        guard lockstep_dnnl_md4_strides(&userY, Int64(batch), Int64(outChannels), Int64(fh), Int64(fw),
-                                        Int64(fh * fw), Int64(batch * fh * fw), Int64(fw), 1) == dnnl_success else { return nil }
 
         // Forward: the convolution with bias, and the ReLU as a post-op.
         var attr: dnnl_primitive_attr_t?
@@ -120,14 +121,21 @@ public final class DirectConvolution {
         implementation = Set(names.map { $0.map { String(cString: $0) } ?? "?" }).sorted().joined(separator: ", ")
 
         // The buffers, from the layouts the primitives chose.
-        guard let x = DNNLBuffer(user: userX, native: md(forwardPD, dnnl_query_src_md), toNative: true, runtime: runtime),
+        let finalY = md(poolPDs?.forward ?? forwardPD, dnnl_query_dst_md)
+        let dyMD = md(poolPDs?.backward ?? dataPD, dnnl_query_diff_dst_md), dxMD = md(dataPD, dnnl_query_diff_src_md)
+        guard let xLayout = BlockedLayout(forwardX, channels: g.channels, height: g.height, width: g.width, images: batch),
+              let yLayout = BlockedLayout(finalY, channels: outChannels, height: fh, width: fw, images: batch),
+              yLayout == BlockedLayout(dyMD, channels: outChannels, height: fh, width: fw, images: batch),
+              let dxLayout = BlockedLayout(dxMD, channels: g.channels, height: g.height, width: g.width, images: batch),
+              let x = DNNLBuffer(user: nil, native: forwardX, toNative: true, runtime: runtime),
               let weight = DNNLBuffer(user: userW, native: md(forwardPD, dnnl_query_weights_md), toNative: true, runtime: runtime),
               let bias = DNNLBuffer(user: userB, native: md(forwardPD, dnnl_query_weights_md, 1), toNative: true, runtime: runtime),
-              let convOut = DNNLBuffer(user: pool == nil ? userY : nil, native: md(forwardPD, dnnl_query_dst_md), toNative: false, runtime: runtime),
-              let dy = DNNLBuffer(user: userY, native: md(poolPDs?.backward ?? dataPD, dnnl_query_diff_dst_md), toNative: true, runtime: runtime),
-              let dx = DNNLBuffer(user: userX, native: md(dataPD, dnnl_query_diff_src_md), toNative: false, runtime: runtime),
+              let convOut = DNNLBuffer(user: nil, native: forwardY, toNative: false, runtime: runtime),
+              let dy = DNNLBuffer(user: nil, native: dyMD, toNative: true, runtime: runtime),
+              let dx = DNNLBuffer(user: nil, native: dxMD, toNative: false, runtime: runtime),
               let dWeight = DNNLBuffer(user: userW, native: md(weightsPD, dnnl_query_diff_weights_md), toNative: false, runtime: runtime)
         else { return nil }
+        (self.xLayout, self.yLayout, self.dxLayout) = (xLayout, yLayout, dxLayout)
         self.x = x
         self.weight = weight
         self.bias = bias
@@ -141,7 +149,7 @@ public final class DirectConvolution {
         if let poolPDs {
             var poolDiffSrc = md(poolPDs.backward, dnnl_query_diff_src_md)
             guard dnnl_memory_desc_equal(&poolDiffSrc, &forwardY) != 0,
-                  let pooled = DNNLBuffer(user: userY, native: md(poolPDs.forward, dnnl_query_dst_md), toNative: false, runtime: runtime),
+                  let pooled = DNNLBuffer(user: nil, native: finalY, toNative: false, runtime: runtime),
                   let workspace = DNNLBuffer(user: nil, native: md(poolPDs.forward, dnnl_query_workspace_md), toNative: false, runtime: runtime),
                   let dConvOut = DNNLBuffer(user: nil, native: forwardY, toNative: false, runtime: runtime) else { return nil }
             self.pooled = pooled
@@ -169,46 +177,78 @@ public final class DirectConvolution {
 
     deinit { for p in primitives { dnnl_primitive_destroy(p) } }
 
-    /// y = pool(relu(conv(x, weight) + bias)), as configured. Returns false when oneDNN fails.
-    /// - Parameters: x (in, B, H, W); weight [out, in, k, k]; bias [out]; y (out, B, ·, ·).
-    public func forward(_ xs: Tensor, weight w: Tensor, bias b: Tensor, into y: Tensor) -> Bool {
-        guard x.bind(xs.pointer, runtime: runtime), weight.bind(w.pointer, runtime: runtime), bias.bind(b.pointer, runtime: runtime),
-              pool != nil || convOut.bind(y.pointer, runtime: runtime),
+    /// y = pool(relu(conv(x, weight) + bias)), as configured, for images `first ..< first + images`
+    /// of a batch of `batch`. Returns false when oneDNN fails.
+    /// - Parameters: x (in, batch, H, W); weight [out, in, k, k]; bias [out]; y (out, batch, ·, ·).
+    public func forward(_ xs: Tensor, batch: Int, first: Int, weight w: Tensor, bias b: Tensor, into y: Tensor) -> Bool {
+        precondition(first >= 0 && first + images <= batch && batch * geometry.inputSize <= xs.count
+                     && batch * outChannels * yLayout.plane <= y.count,
+                     "DirectConvolution.forward: images \(first)..<\(first + images) of \(batch) do not fit x \(xs.count), y \(y.count)")
+        xLayout.pack(xs.pointer, batch: batch, first: first, count: images, into: x.elements)
+        guard weight.bind(w.pointer, runtime: runtime), bias.bind(b.pointer, runtime: runtime),
               OneDNN.execute(forwardConv, [(DNNL_ARG_SRC, x.native), (DNNL_ARG_WEIGHTS, weight.native), (DNNL_ARG_BIAS, bias.native),
                                            (DNNL_ARG_DST, convOut.native)], runtime: runtime) else { return false }
-        guard let forwardPool, let pooled, let workspace else {
-            return convOut.publish(runtime: runtime)
+        var out = convOut
+        if let forwardPool, let pooled, let workspace {
+            guard OneDNN.execute(forwardPool, [(DNNL_ARG_SRC, convOut.native), (DNNL_ARG_DST, pooled.native),
+                                               (DNNL_ARG_WORKSPACE, workspace.native)], runtime: runtime) else { return false }
+            out = pooled
         }
-        return pooled.bind(y.pointer, runtime: runtime)
-            && OneDNN.execute(forwardPool, [(DNNL_ARG_SRC, convOut.native), (DNNL_ARG_DST, pooled.native),
-                                            (DNNL_ARG_WORKSPACE, workspace.native)], runtime: runtime)
-            && pooled.publish(runtime: runtime)
+        yLayout.unpack(out.elements, count: images, into: y.pointer, batch: batch, first: first)
+        return true
     }
 
-    /// From dy (out, B, ·, ·), masked by the ReLU: adds the weight gradient into `weightGrad`
-    /// [out, in, k, k] and, if `dx` is given, overwrites it with the input gradient (in, B, H, W).
-    /// Reads the x of the last `forward`; `weight` [out, in, k, k] must be the weights it used.
-    /// Returns false when oneDNN fails (before `weightGrad` is touched).
-    public func backward(_ dys: Tensor, weight w: Tensor, weightGrad: Tensor, inputGradient dxs: Tensor?) -> Bool {
-        guard dy.bind(dys.pointer, runtime: runtime) else { return false }
+    /// From dy (out, batch, ·, ·), masked by the ReLU: writes the weight gradient of images
+    /// `first ..< first + images` into `weightGradient` and, if `dx` is given, overwrites those
+    /// images of it with the input gradient (in, batch, H, W). Reads the x of the last
+    /// `forward`; `weight` [out, in, k, k] must be the weights it used. Returns false when
+    /// oneDNN fails.
+    public func backward(_ dys: Tensor, batch: Int, first: Int, weight w: Tensor, inputGradient dxs: Tensor?) -> Bool {
+        precondition(first >= 0 && first + images <= batch && batch * outChannels * yLayout.plane <= dys.count
+                     && (dxs.map { batch * geometry.inputSize <= $0.count } ?? true),
+                     "DirectConvolution.backward: images \(first)..<\(first + images) of \(batch) do not fit dy \(dys.count)")
+        yLayout.pack(dys.pointer, batch: batch, first: first, count: images, into: dy.elements)
         var gradient = dy.native
         if let backwardPool, let workspace, let dConvOut {
             guard OneDNN.execute(backwardPool, [(DNNL_ARG_DIFF_DST, dy.native), (DNNL_ARG_DIFF_SRC, dConvOut.native),
                                                 (DNNL_ARG_WORKSPACE, workspace.native)], runtime: runtime) else { return false }
             gradient = dConvOut.native
         }
-        guard dWeight.bind(weightScratch.pointer, runtime: runtime),
+        guard dWeight.bind(weightGradient.pointer, runtime: runtime),
               OneDNN.execute(backwardWeights, [(DNNL_ARG_SRC, x.native), (DNNL_ARG_DIFF_DST, gradient),
                                                (DNNL_ARG_DIFF_WEIGHTS, dWeight.native)], runtime: runtime),
               dWeight.publish(runtime: runtime) else { return false }
         if let dxs {
-            guard dx.bind(dxs.pointer, runtime: runtime), dataWeight.bind(w.pointer, runtime: runtime),
+            guard dataWeight.bind(w.pointer, runtime: runtime),
                   OneDNN.execute(backwardData, [(DNNL_ARG_DIFF_DST, gradient), (DNNL_ARG_WEIGHTS, dataWeight.native),
-                                                (DNNL_ARG_DIFF_SRC, dx.native)], runtime: runtime),
-                  dx.publish(runtime: runtime) else { return false }
+                                                (DNNL_ARG_DIFF_SRC, dx.native)], runtime: runtime) else { return false }
+            dxLayout.unpack(dx.elements, count: images, into: dxs.pointer, batch: batch, first: first)
         }
-        let n = weightScratch.count, s = weightScratch.pointer, d = weightGrad.pointer
-        for i in 0..<n { d[i] += s[i] }
         return true
+    }
+
+    /// Adds the last `backward`'s weight gradient into `weightGrad` [out, in, k, k].
+    public func addWeightGradient(into weightGrad: Tensor) {
+        precondition(weightGrad.count == weightGradient.count, "addWeightGradient: \(weightGrad.count) for \(weightGradient.count)")
+        let s = weightGradient.pointer, d = weightGrad.pointer
+        for i in 0..<weightGradient.count { d[i] += s[i] }
+    }
+}
+
+extension BlockedLayout {
+    /// The layout of `md` if it is NCHW, nChw8c or nChw16c for `images` images of
+    /// (channels, height, width); nil otherwise.
+    init?(_ md: dnnl_memory_desc_t, channels: Int, height: Int, width: Int, images: Int) {
+        var md = md
+        for (tag, block) in [(dnnl_nchw, 1), (dnnl_nChw8c, 8), (dnnl_nChw16c, 16)] {
+            var candidate = dnnl_memory_desc_t()
+            guard lockstep_dnnl_md4_tag(&candidate, Int64(images), Int64(channels), Int64(height), Int64(width), tag) == dnnl_success
+            else { continue }
+            if dnnl_memory_desc_equal(&candidate, &md) != 0 {
+                self.init(channels: channels, plane: height * width, block: block)
+                return
+            }
+        }
+        return nil
     }
 }
