@@ -9,7 +9,7 @@ final class DNNLBuffer {
     /// The memory object the primitive reads or writes: the caller's pointer, or the owned buffer.
     let native: dnnl_memory_t
     private let user: dnnl_memory_t?
-    private let reorder: dnnl_primitive_t?
+    private let reorder: DNNLCall?
     private let owned: UnsafeMutableRawPointer?
     private let toNative: Bool
 
@@ -56,8 +56,11 @@ final class DNNLBuffer {
             && dnnl_primitive_create(&primitive, reorderPD) == dnnl_success
         if let reorderPD { dnnl_primitive_desc_destroy(reorderPD) }
         user = userMemory
-        reorder = primitive
-        guard created else { return nil }
+        reorder = primitive.flatMap { p in
+            userMemory.map { u in DNNLCall(p, toNative ? [(DNNL_ARG_FROM, u), (DNNL_ARG_TO, nativeMemory)]
+                                                       : [(DNNL_ARG_FROM, nativeMemory), (DNNL_ARG_TO, u)]) }
+        }
+        guard created, reorder != nil else { return nil }
     }
 
     /// The owned buffer, for a buffer made without a user layout.
@@ -66,7 +69,6 @@ final class DNNLBuffer {
     deinit {
         dnnl_memory_destroy(native)
         if let user { dnnl_memory_destroy(user) }
-        if let reorder { dnnl_primitive_destroy(reorder) }
         owned?.deallocate()
     }
 
@@ -75,26 +77,12 @@ final class DNNLBuffer {
     func bind(_ pointer: UnsafeMutablePointer<Float>, runtime: OneDNN.Runtime) -> Bool {
         guard let user, let reorder else { return dnnl_memory_set_data_handle(native, pointer) == dnnl_success }
         guard dnnl_memory_set_data_handle(user, pointer) == dnnl_success else { return false }
-        return toNative ? run(reorder, from: user, to: native, runtime: runtime) : true
+        return toNative ? reorder.run(runtime) : true
     }
 
     /// For an output: converts the native value into the caller's memory bound last.
     func publish(runtime: OneDNN.Runtime) -> Bool {
-        guard let user, let reorder, !toNative else { return true }
-        return run(reorder, from: native, to: user, runtime: runtime)
-    }
-
-    private func run(_ reorder: dnnl_primitive_t, from: dnnl_memory_t, to: dnnl_memory_t, runtime: OneDNN.Runtime) -> Bool {
-        OneDNN.execute(reorder, [(DNNL_ARG_FROM, from), (DNNL_ARG_TO, to)], runtime: runtime)
-    }
-}
-
-extension OneDNN {
-    /// Runs `primitive` with `arguments` on the stream and waits for it. Returns false when
-    /// oneDNN fails.
-    static func execute(_ primitive: dnnl_primitive_t, _ arguments: [(Int32, dnnl_memory_t)], runtime: Runtime) -> Bool {
-        let args = arguments.map { dnnl_exec_arg_t(arg: $0.0, memory: $0.1) }
-        guard dnnl_primitive_execute(primitive, runtime.stream, Int32(args.count), args) == dnnl_success else { return false }
-        return dnnl_stream_wait(runtime.stream) == dnnl_success
+        guard let reorder, !toNative else { return true }
+        return reorder.run(runtime)
     }
 }

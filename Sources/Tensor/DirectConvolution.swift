@@ -28,9 +28,8 @@ public final class DirectConvolution {
     public let implementation: String
 
     private let runtime: OneDNN.Runtime
-    private var primitives: [dnnl_primitive_t] = []
-    private let forwardConv: dnnl_primitive_t, backwardData: dnnl_primitive_t, backwardWeights: dnnl_primitive_t
-    private let forwardPool: dnnl_primitive_t?, backwardPool: dnnl_primitive_t?
+    private let forwardConv: DNNLCall, backwardData: DNNLCall, backwardWeights: DNNLCall
+    private let forwardPool: DNNLCall?, backwardPool: DNNLCall?
     /// The weights in forward's layout and in backward-data's (which may differ).
     private let x: DNNLBuffer, weight: DNNLBuffer, dataWeight: DNNLBuffer, bias: DNNLBuffer, convOut: DNNLBuffer
     private let pooled: DNNLBuffer?, workspace: DNNLBuffer?
@@ -170,12 +169,23 @@ public final class DirectConvolution {
             }
             created.append(primitive)
         }
-        primitives = created
-        (forwardConv, backwardData, backwardWeights) = (created[0], created[1], created[2])
-        (forwardPool, backwardPool) = poolPDs == nil ? (nil, nil) : (created[3], created[4])
+        // The gradient that reaches both backward convolutions: the pooling's, or dy itself.
+        let gradient = dConvOut?.native ?? dy.native
+        forwardConv = DNNLCall(created[0], [(DNNL_ARG_SRC, x.native), (DNNL_ARG_WEIGHTS, weight.native), (DNNL_ARG_BIAS, bias.native),
+                                            (DNNL_ARG_DST, convOut.native)])
+        backwardData = DNNLCall(created[1], [(DNNL_ARG_DIFF_DST, gradient), (DNNL_ARG_WEIGHTS, dataWeight.native),
+                                             (DNNL_ARG_DIFF_SRC, dx.native)])
+        backwardWeights = DNNLCall(created[2], [(DNNL_ARG_SRC, x.native), (DNNL_ARG_DIFF_DST, gradient),
+                                                (DNNL_ARG_DIFF_WEIGHTS, dWeight.native)])
+        if let pooled, let workspace, let dConvOut {
+            forwardPool = DNNLCall(created[3], [(DNNL_ARG_SRC, convOut.native), (DNNL_ARG_DST, pooled.native),
+                                                (DNNL_ARG_WORKSPACE, workspace.native)])
+            backwardPool = DNNLCall(created[4], [(DNNL_ARG_DIFF_DST, dy.native), (DNNL_ARG_DIFF_SRC, dConvOut.native),
+                                                 (DNNL_ARG_WORKSPACE, workspace.native)])
+        } else {
+            (forwardPool, backwardPool) = (nil, nil)
+        }
     }
-
-    deinit { for p in primitives { dnnl_primitive_destroy(p) } }
 
     /// y = pool(relu(conv(x, weight) + bias)), as configured, for images `first ..< first + images`
     /// of a batch of `batch`. Returns false when oneDNN fails.
@@ -185,13 +195,11 @@ public final class DirectConvolution {
                      && batch * outChannels * yLayout.plane <= y.count,
                      "DirectConvolution.forward: images \(first)..<\(first + images) of \(batch) do not fit x \(xs.count), y \(y.count)")
         xLayout.pack(xs.pointer, batch: batch, first: first, count: images, into: x.elements)
-        guard weight.bind(w.pointer, runtime: runtime), bias.bind(b.pointer, runtime: runtime),
-              OneDNN.execute(forwardConv, [(DNNL_ARG_SRC, x.native), (DNNL_ARG_WEIGHTS, weight.native), (DNNL_ARG_BIAS, bias.native),
-                                           (DNNL_ARG_DST, convOut.native)], runtime: runtime) else { return false }
+        guard weight.bind(w.pointer, runtime: runtime), bias.bind(b.pointer, runtime: runtime), forwardConv.run(runtime)
+        else { return false }
         var out = convOut
-        if let forwardPool, let pooled, let workspace {
-            guard OneDNN.execute(forwardPool, [(DNNL_ARG_SRC, convOut.native), (DNNL_ARG_DST, pooled.native),
-                                               (DNNL_ARG_WORKSPACE, workspace.native)], runtime: runtime) else { return false }
+        if let forwardPool, let pooled {
+            guard forwardPool.run(runtime) else { return false }
             out = pooled
         }
         yLayout.unpack(out.elements, count: images, into: y.pointer, batch: batch, first: first)
@@ -208,20 +216,11 @@ public final class DirectConvolution {
                      && (dxs.map { batch * geometry.inputSize <= $0.count } ?? true),
                      "DirectConvolution.backward: images \(first)..<\(first + images) of \(batch) do not fit dy \(dys.count)")
         yLayout.pack(dys.pointer, batch: batch, first: first, count: images, into: dy.elements)
-        var gradient = dy.native
-        if let backwardPool, let workspace, let dConvOut {
-            guard OneDNN.execute(backwardPool, [(DNNL_ARG_DIFF_DST, dy.native), (DNNL_ARG_DIFF_SRC, dConvOut.native),
-                                                (DNNL_ARG_WORKSPACE, workspace.native)], runtime: runtime) else { return false }
-            gradient = dConvOut.native
-        }
-        guard dWeight.bind(weightGradient.pointer, runtime: runtime),
-              OneDNN.execute(backwardWeights, [(DNNL_ARG_SRC, x.native), (DNNL_ARG_DIFF_DST, gradient),
-                                               (DNNL_ARG_DIFF_WEIGHTS, dWeight.native)], runtime: runtime),
-              dWeight.publish(runtime: runtime) else { return false }
+        if let backwardPool, !backwardPool.run(runtime) { return false }
+        guard dWeight.bind(weightGradient.pointer, runtime: runtime), backwardWeights.run(runtime), dWeight.publish(runtime: runtime)
+        else { return false }
         if let dxs {
-            guard dataWeight.bind(w.pointer, runtime: runtime),
-                  OneDNN.execute(backwardData, [(DNNL_ARG_DIFF_DST, gradient), (DNNL_ARG_WEIGHTS, dataWeight.native),
-                                                (DNNL_ARG_DIFF_SRC, dx.native)], runtime: runtime) else { return false }
+            guard dataWeight.bind(w.pointer, runtime: runtime), backwardData.run(runtime) else { return false }
             dxLayout.unpack(dx.elements, count: images, into: dxs.pointer, batch: batch, first: first)
         }
         return true
