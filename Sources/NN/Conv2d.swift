@@ -1,7 +1,8 @@
 import Tensor
 
-/// A 2-D convolution by im2col and GEMM, optionally followed by a fused ReLU and a fused max
-/// pooling.
+/// A 2-D convolution by im2col and GEMM, or by oneDNN's direct convolution
+/// (`DirectConvolution`, when `algorithm` asks for it and oneDNN creates its primitives),
+/// optionally followed by a fused ReLU and a fused max pooling.
 ///
 /// - `weight`: [out, in, k, k], kaiming-uniform with a = √5: U(-1/√(in·k·k), 1/√(in·k·k)).
 /// - `bias`: [out], with the same bound.
@@ -20,6 +21,12 @@ import Tensor
 /// larger one rather than the first). The full-size output lives only in a scratch buffer,
 /// pooled group by group while it is in cache, and that buffer holds the full-size gradient in
 /// backward.
+///
+/// On the oneDNN path the ReLU and the pooling run after the bias, as oneDNN's post-op and
+/// pooling primitive; the same values up to rounding. A batch runs in parts of a power of two
+/// images each (83: 64, 16, 2, 1), so that the primitives, made at `allocate` for every power
+/// of two up to the largest batch, serve every batch size (as `train.balance` varies it).
+/// Should oneDNN fail to create or run them, the layer convolves by im2col.
 public final class Conv2d: Layer {
     public let name: String
     public let geometry: ConvGeometry
@@ -28,6 +35,12 @@ public final class Conv2d: Layer {
     /// The max pooling over the (out, OH, OW) output, if fused.
     public var pool: ConvGeometry? { pooling?.geometry }
     private let pooling: MaxPool2d?
+    public let algorithm: ConvAlgorithm
+    /// The oneDNN convolutions of 1, 2, 4, … images; empty when oneDNN cannot create them all,
+    /// or failed to run one.
+    private var direct: [DirectConvolution] = []
+    /// Whether the last forward ran through oneDNN, so that backward follows it.
+    private var forwardWasDirect = false
 
     private var weight: Tensor!, weightGrad: Tensor!, bias: Tensor!, biasGrad: Tensor!
     private var weightIndex = 0
@@ -43,13 +56,16 @@ public final class Conv2d: Layer {
     static let groupElements = 1 << 18
 
     /// - Parameter pool: a max pooling of `outChannels` planes of OH × OW to run inside this layer.
-    public init(name: String, geometry: ConvGeometry, outChannels: Int, relu: Bool, pool: ConvGeometry? = nil) {
+    /// - Parameter algorithm: `.im2col`, or oneDNN's direct convolution where it works (`.auto` and `.onednn` alike).
+    public init(name: String, geometry: ConvGeometry, outChannels: Int, relu: Bool, pool: ConvGeometry? = nil,
+                algorithm: ConvAlgorithm = .im2col) {
         precondition(pool.map { $0.channels == outChannels && $0.height == geometry.outHeight && $0.width == geometry.outWidth } ?? true,
                      "Conv2d \(name): pooling \(String(describing: pool)) does not match the output (\(outChannels), \(geometry.outHeight), \(geometry.outWidth))")
         self.name = name
         self.geometry = geometry
         self.outChannels = outChannels
         self.relu = relu
+        self.algorithm = algorithm
         pooling = pool.map { MaxPool2d(name: "\(name) pooling", geometry: $0) }
     }
 
@@ -76,6 +92,32 @@ public final class Conv2d: Layer {
             unpooled = Tensor(zeros: [outChannels, maxBatch * geometry.outputPlane])
             pooling.allocate(maxBatch: maxBatch)
         }
+        direct = []
+        guard algorithm != .im2col else { return }
+        var made: [DirectConvolution] = []
+        for power in 0..<Int.bitWidth - maxBatch.leadingZeroBitCount {
+            guard let conv = DirectConvolution(geometry: geometry, outChannels: outChannels, images: 1 << power, relu: relu,
+                                               pool: pool) else { return }
+            made.append(conv)
+        }
+        direct = made
+    }
+
+    /// Whether this layer runs through oneDNN: false for `.im2col`, or when oneDNN could not
+    /// create its primitives or failed to run them.
+    public var usesOneDNN: Bool { !direct.isEmpty }
+
+    /// The oneDNN implementations this layer uses, e.g. "jit:avx512_core", or nil on im2col.
+    public var oneDNNImplementation: String? { direct.last?.implementation }
+
+    /// Runs `body` on each part of a batch, a power of two images, largest first; stops at the first false.
+    private func forEachPart(_ batch: Int, _ body: (DirectConvolution, _ first: Int) -> Bool) -> Bool {
+        var first = 0
+        for power in stride(from: direct.count - 1, through: 0, by: -1) where batch & (1 << power) != 0 {
+            guard body(direct[power], first) else { return false }
+            first += 1 << power
+        }
+        return true
     }
 
     /// The planes of `samples` in a (out, B, ·, ·) activation: one run of planes per channel.
@@ -84,6 +126,15 @@ public final class Conv2d: Layer {
     }
 
     public func forward(_ x: Tensor, into y: Tensor, batch: Int) {
+        forwardWasDirect = usesOneDNN && forEachPart(batch) { conv, first in
+            conv.forward(x, batch: batch, first: first, weight: weight, bias: bias, into: y)
+        }
+        if forwardWasDirect { return }
+        direct = []
+        forwardByIm2col(x, into: y, batch: batch)
+    }
+
+    private func forwardByIm2col(_ x: Tensor, into y: Tensor, batch: Int) {
         let plane = geometry.outputPlane, n = batch * plane
         let w = Matrix(weight, rows: outChannels, cols: geometry.patchSize)
         for first in stride(from: 0, to: batch, by: group) {
@@ -105,12 +156,35 @@ public final class Conv2d: Layer {
 
     public func backward(input x: Tensor, output y: Tensor, outputGradient dy: Tensor, inputGradient dx: Tensor?, batch: Int,
                          observer: GradientObserver) {
-        let plane = geometry.outputPlane, n = batch * plane
         // dy (out, B·(P)H·(P)W), masked by the ReLU in place, with the bias gradient on the way.
-        let outputs = batch * (pool?.outputPlane ?? plane)
+        let outputs = batch * (pool?.outputPlane ?? geometry.outputPlane)
         reluBackwardWithRowSums(Matrix(dy, rows: outChannels, cols: outputs), output: Matrix(y, rows: outChannels, cols: outputs),
                                 relu: relu, biasGrad: biasGrad)
         observer.gradientReady(parameter: weightIndex + 1, rows: 0..<outChannels)
+        if forwardWasDirect {
+            // The parts' weight gradients are added once all have run, in a fixed order.
+            if forEachPart(batch, { conv, first in
+                conv.backward(dy, batch: batch, first: first, weight: weight, inputGradient: dx)
+            }) {
+                _ = forEachPart(batch) { conv, _ in
+                    conv.addWeightGradient(into: weightGrad)
+                    return true
+                }
+                observer.reportWhole(parameter: weightIndex)
+                return
+            }
+            // oneDNN failed: the layer goes back to im2col, whose pooling needs its own forward.
+            direct = []
+            if pool != nil { forwardByIm2col(x, into: y, batch: batch) }
+        }
+        backwardByIm2col(input: x, outputGradient: dy, inputGradient: dx, batch: batch)
+        // The weight gradient is final only after the last group: report every block now.
+        observer.reportWhole(parameter: weightIndex)
+    }
+
+    /// The weight and input gradients by im2col, from dy already masked by the ReLU.
+    private func backwardByIm2col(input x: Tensor, outputGradient dy: Tensor, inputGradient dx: Tensor?, batch: Int) {
+        let plane = geometry.outputPlane, n = batch * plane
         let w = Matrix(weight, rows: outChannels, cols: geometry.patchSize)
         let dW = Matrix(weightGrad, rows: outChannels, cols: geometry.patchSize)
         for first in stride(from: 0, to: batch, by: group) {
@@ -130,7 +204,5 @@ public final class Conv2d: Layer {
                 col2im(columns, batch: batch, samples: samples, geometry: geometry, into: dx)
             }
         }
-        // The weight gradient is final only after the last group: report every block now.
-        observer.reportWhole(parameter: weightIndex)
     }
 }

@@ -27,9 +27,10 @@ public final class Sequential {
     /// The class labels of the batch in `input`: (maxBatch). The data pipeline writes them.
     public let labels: UnsafeMutableBufferPointer<Int32>
 
-    /// Builds the model, its flat buffers from `memory`.
+    /// Builds the model, its flat buffers from `memory`, its convolutions by `conv`.
     /// - Throws: `ModelSpecError` when the layer shapes do not chain; what `memory` throws.
-    public init(spec: ModelSpec, maxBatch: Int, memory: ParameterMemory = ParameterStore.privateMemory) throws {
+    public init(spec: ModelSpec, maxBatch: Int, memory: ParameterMemory = ParameterStore.privateMemory,
+                conv: ConvAlgorithm = .im2col) throws {
         precondition(maxBatch > 0, "Sequential: maxBatch must be positive, got \(maxBatch)")
         self.spec = spec
         self.maxBatch = maxBatch
@@ -61,7 +62,7 @@ public final class Sequential {
                     pool = ConvGeometry(channels: outChannels, height: g.outHeight, width: g.outWidth,
                                         kernel: poolKernel, stride: poolStride, padding: poolPadding)
                 }
-                layer = Conv2d(name: d.name, geometry: g, outChannels: outChannels, relu: relu, pool: pool)
+                layer = Conv2d(name: d.name, geometry: g, outChannels: outChannels, relu: relu, pool: pool, algorithm: conv)
             case let .maxPool2d(kernel, stride, padding):
                 let g = ConvGeometry(channels: d.inputShape[0], height: d.inputShape[1], width: d.inputShape[2],
                                      kernel: kernel, stride: stride, padding: padding)
@@ -115,6 +116,16 @@ public final class Sequential {
     }
 
     deinit { labels.deallocate() }
+
+    /// How each convolution runs at the largest batch, e.g. "conv1 onednn (jit:avx512_core),
+    /// conv2 im2col"; nil for a model without convolutions.
+    public var convolutionPaths: String? {
+        let convs = layers.compactMap { $0 as? Conv2d }
+        guard !convs.isEmpty else { return nil }
+        return convs.map { conv in
+            conv.oneDNNImplementation.map { "\(conv.name) onednn (\($0))" } ?? "\(conv.name) im2col"
+        }.joined(separator: ", ")
+    }
 
     /// Per-sample input shape, e.g. [1, 28, 28].
     public var inputShape: [Int] { spec.inputShape }

@@ -177,9 +177,12 @@ enum ConfigSchema {
         ConfigKey("comm.timeout_s", .double, .double(300), .positive, max: ConfigLimits.timeoutSeconds),
         ConfigKey("comm.shared_memory", .bool, .bool(true)),
 
-        // The kernels' libraries: "auto" picks OpenBLAS or oneDNN per GEMM shape by timing both
-        // at start-up (cached per machine); deterministic mode pins OpenBLAS unless one is named.
+        // The kernels' libraries. tensor.gemm: "auto" picks OpenBLAS or oneDNN per GEMM shape by
+        // timing both at start-up (cached per machine); deterministic mode pins OpenBLAS unless
+        // one is named. tensor.conv: how Conv2d convolves; "auto" takes oneDNN's direct
+        // convolution where oneDNN creates the layer's primitives, else im2col and OpenBLAS.
         ConfigKey("tensor.gemm", .string(choices: TensorSettings.GEMMChoice.allCases.map(\.rawValue)), .string("auto")),
+        ConfigKey("tensor.conv", .string(choices: ConvAlgorithm.allCases.map(\.rawValue)), .string("auto")),
 
         // Checkpoints; an empty checkpoint.dir writes none.
         ConfigKey("checkpoint.dir", .string(choices: []), .string("")),

@@ -1,3 +1,4 @@
+import NN
 import Tensor
 
 /// The tensor section: which library runs which kernel.
@@ -12,8 +13,11 @@ public struct TensorSettings: Sendable, Equatable {
     }
 
     public var gemm: GEMMChoice
+    /// tensor.conv: how Conv2d convolves (`ConvAlgorithm`).
+    public var conv: ConvAlgorithm
 
     init(_ c: Config) {
         gemm = GEMMChoice(rawValue: c.string("tensor.gemm"))!
+        conv = ConvAlgorithm(rawValue: c.string("tensor.conv"))!
     }
 }

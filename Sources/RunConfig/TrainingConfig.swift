@@ -173,7 +173,6 @@ public struct TrainingConfig: Sendable {
         sync = SyncSettings(strategy: strategy, bucketBytes: Int(comm.bucketMB * 1_048_576), testsProgress: progress == .test)
         checkpoint = CheckpointSettings(directory: c.string("checkpoint.dir"), everySteps: c.int("checkpoint.every_steps"),
                                         everyEpoch: c.bool("checkpoint.every_epoch"), keep: c.int("checkpoint.keep"))
-
         tensor = TensorSettings(c)
         model = try ModelSettings(c, data: data)
     }

@@ -38,7 +38,7 @@ enum Workloads {
                                          seed: settings.train.seed, dropLast: false)
         try checkBatch(settings, examplesPerEpoch: sampler.totalSize, world: world)
         return { memory in
-            let model = try Sequential(spec: spec, maxBatch: maxBatch, memory: memory)
+            let model = try Sequential(spec: spec, maxBatch: maxBatch, memory: memory, conv: settings.tensor.conv)
             return (model, { globalBatch in
                 ImageExamples(model: model, train: train, test: test, sampler: sampler, globalBatch: globalBatch)
             })

@@ -4,6 +4,7 @@ import Checkpoint
 import Comm
 import Foundation
 import Host
+import NN
 import Reports
 import RunConfig
 import Trace
@@ -87,6 +88,7 @@ struct TrainCommand: ParsableCommand {
             Console.line("lockstep \(Lockstep.version): \(settings.modelName), \(trainer.model.parameters.totalCount) parameters, world \(comm.size), global batch \(trainer.globalBatch), \(trainer.totalSteps) steps"
                          + (options.corePeak.map { ", MFU against \(NumberText.fixed($0.peak.gflops, 1)) GFLOP/s per core (\($0.source.rawValue))" } ?? ""))
             Console.line(trainer.gemmPlan.line)
+            if let paths = (trainer.model as? Sequential)?.convolutionPaths { Console.line("convolutions (tensor.conv = \(settings.tensor.conv.rawValue)): \(paths)") }
         }
         var result = try trainer.run()
         result.wallS = MonotonicClock.seconds(since: wallStart)

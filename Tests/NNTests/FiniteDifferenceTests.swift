@@ -143,34 +143,43 @@ final class FiniteDifferenceTests: EveryGEMMProviderTestCase {
 
     func testConv2dWithStrideAndPadding() {
         everyGEMMProvider {
-            let g = ConvGeometry(channels: 2, height: 5, width: 6, kernel: 3, stride: 2, padding: 1)
-            let layer = Conv2d(name: "conv", geometry: g, outChannels: 3, relu: false)
-            let h = LayerHarness(layer, inputShape: [2, 5, 6], outputShape: [3, g.outHeight, g.outWidth], batch: 2,
-                                 hasReLU: false, seed: 3)
-            checkLayer(h, eps: 1e-2, "conv stride 2 padding 1")
+            for algorithm in [ConvAlgorithm.im2col, .onednn] {
+                let g = ConvGeometry(channels: 2, height: 5, width: 6, kernel: 3, stride: 2, padding: 1)
+                let layer = Conv2d(name: "conv", geometry: g, outChannels: 3, relu: false, algorithm: algorithm)
+                let h = LayerHarness(layer, inputShape: [2, 5, 6], outputShape: [3, g.outHeight, g.outWidth], batch: 2,
+                                     hasReLU: false, seed: 3)
+                checkLayer(h, eps: 1e-2, "conv stride 2 padding 1 by \(algorithm)")
+                XCTAssertEqual(layer.usesOneDNN, algorithm == .onednn)
+            }
         }
     }
 
     func testConv2dWithFusedReLU() {
         everyGEMMProvider {
-            let g = ConvGeometry(channels: 2, height: 6, width: 5, kernel: 3, stride: 1, padding: 1)
-            let layer = Conv2d(name: "conv", geometry: g, outChannels: 2, relu: true)
-            let h = LayerHarness(layer, inputShape: [2, 6, 5], outputShape: [2, g.outHeight, g.outWidth], batch: 2,
-                                 hasReLU: true, seed: 4)
-            _ = h.objective()
-            let active = h.r.indices.filter { h.y[$0] > 0 }.count
-            XCTAssertTrue(active > 0 && active < h.r.count, "the ReLU must be active on some outputs and not others")
-            checkLayer(h, eps: 1e-2, "conv+relu")
+            for algorithm in [ConvAlgorithm.im2col, .onednn] {
+                let g = ConvGeometry(channels: 2, height: 6, width: 5, kernel: 3, stride: 1, padding: 1)
+                let layer = Conv2d(name: "conv", geometry: g, outChannels: 2, relu: true, algorithm: algorithm)
+                let h = LayerHarness(layer, inputShape: [2, 6, 5], outputShape: [2, g.outHeight, g.outWidth], batch: 2,
+                                     hasReLU: true, seed: 4)
+                _ = h.objective()
+                let active = h.r.indices.filter { h.y[$0] > 0 }.count
+                XCTAssertTrue(active > 0 && active < h.r.count, "the ReLU must be active on some outputs and not others")
+                checkLayer(h, eps: 1e-2, "conv+relu by \(algorithm)")
+                XCTAssertEqual(layer.usesOneDNN, algorithm == .onednn)
+            }
         }
     }
 
     func testConv2dWithoutPaddingStride3() {
         everyGEMMProvider {
-            let g = ConvGeometry(channels: 1, height: 8, width: 7, kernel: 2, stride: 3, padding: 0)
-            let layer = Conv2d(name: "conv", geometry: g, outChannels: 2, relu: false)
-            let h = LayerHarness(layer, inputShape: [1, 8, 7], outputShape: [2, g.outHeight, g.outWidth], batch: 2,
-                                 hasReLU: false, seed: 5)
-            checkLayer(h, eps: 1e-2, "conv stride 3")
+            for algorithm in [ConvAlgorithm.im2col, .onednn] {
+                let g = ConvGeometry(channels: 1, height: 8, width: 7, kernel: 2, stride: 3, padding: 0)
+                let layer = Conv2d(name: "conv", geometry: g, outChannels: 2, relu: false, algorithm: algorithm)
+                let h = LayerHarness(layer, inputShape: [1, 8, 7], outputShape: [2, g.outHeight, g.outWidth], batch: 2,
+                                     hasReLU: false, seed: 5)
+                checkLayer(h, eps: 1e-2, "conv stride 3 by \(algorithm)")
+                XCTAssertEqual(layer.usesOneDNN, algorithm == .onednn)
+            }
         }
     }
 
@@ -243,51 +252,56 @@ final class FiniteDifferenceTests: EveryGEMMProviderTestCase {
     /// passes through unchanged.
     func testSmallModel() throws {
         try everyGEMMProvider {
-            let spec = ModelSpec(name: "small", inputShape: [2, 7, 6], layers: [
-                (nil, .conv2d(inChannels: 2, outChannels: 3, kernel: 3, stride: 2, padding: 1)),
-                (nil, .relu),
-                (nil, .maxPool2d(kernel: 2, stride: 1, padding: 0)),
-                (nil, .relu),
-                (nil, .flatten),
-                (nil, .linear(inFeatures: 18, outFeatures: 5)),
-                (nil, .relu),
-                (nil, .linear(inFeatures: 5, outFeatures: 4)),
-            ])
-            let model = try Sequential(spec: spec, maxBatch: 4)
-            XCTAssertEqual(model.layers.map(\.name), ["conv1", "relu2", "flatten1", "fc1", "fc2"])
-            let batch = 3
-            var rng = SeededGenerator(seed: 9)
-            for i in 0..<model.parameters.values.count { model.parameters.values[i] = rng.uniform(-0.6, 0.6) }
-            for i in 0..<model.input.count { model.input[i] = i < batch * 84 ? rng.uniform(-1, 1) : 1e3 }
-            let labels: [Int32] = [3, 0, 1]
-            func meanLoss() -> Double {
-                model.forward(batch: batch)
-                return labels.withUnsafeBufferPointer { CrossEntropy.loss(model, labels: $0, batch: batch) } / Double(batch)
-            }
+            try checkSmallModel(conv: .im2col)
+            try checkSmallModel(conv: .onednn)
+        }
+    }
 
-            model.parameters.zeroGradients()
+    private func checkSmallModel(conv: ConvAlgorithm) throws {
+        let spec = ModelSpec(name: "small", inputShape: [2, 7, 6], layers: [
+            (nil, .conv2d(inChannels: 2, outChannels: 3, kernel: 3, stride: 2, padding: 1)),
+            (nil, .relu),
+            (nil, .maxPool2d(kernel: 2, stride: 1, padding: 0)),
+            (nil, .relu),
+            (nil, .flatten),
+            (nil, .linear(inFeatures: 18, outFeatures: 5)),
+            (nil, .relu),
+            (nil, .linear(inFeatures: 5, outFeatures: 4)),
+        ])
+        let model = try Sequential(spec: spec, maxBatch: 4, conv: conv)
+        XCTAssertEqual(model.layers.map(\.name), ["conv1", "relu2", "flatten1", "fc1", "fc2"])
+        let batch = 3
+        var rng = SeededGenerator(seed: 9)
+        for i in 0..<model.parameters.values.count { model.parameters.values[i] = rng.uniform(-0.6, 0.6) }
+        for i in 0..<model.input.count { model.input[i] = i < batch * 84 ? rng.uniform(-1, 1) : 1e3 }
+        let labels: [Int32] = [3, 0, 1]
+        func meanLoss() -> Double {
             model.forward(batch: batch)
-            _ = labels.withUnsafeBufferPointer {
-                CrossEntropy.lossAndGradient(model, labels: $0, batch: batch, gradientScale: 1 / Float(batch))
-            }
-            model.backward(batch: batch, observer: WholeGradients(model.parameters))
-            let analytic = model.parameters.gradients.toArray().map(Double.init)
+            return labels.withUnsafeBufferPointer { CrossEntropy.loss(model, labels: $0, batch: batch) } / Double(batch)
+        }
 
-            let eps: Float = 1e-3
-            let values = model.parameters.values
-            var numeric: [Double?] = []
-            for i in 0..<values.count {
-                let saved = values[i]
-                values[i] = saved + eps
-                let plus = meanLoss()
-                values[i] = saved - eps
-                let minus = meanLoss()
-                values[i] = saved
-                numeric.append((plus - minus) / (Double(saved + eps) - Double(saved - eps)))
-            }
-            for slice in model.parameters.slices {
-                checkGradient(Array(analytic[slice.range]), Array(numeric[slice.range]), "small model \(slice.name)")
-            }
+        model.parameters.zeroGradients()
+        model.forward(batch: batch)
+        _ = labels.withUnsafeBufferPointer {
+            CrossEntropy.lossAndGradient(model, labels: $0, batch: batch, gradientScale: 1 / Float(batch))
+        }
+        model.backward(batch: batch, observer: WholeGradients(model.parameters))
+        let analytic = model.parameters.gradients.toArray().map(Double.init)
+
+        let eps: Float = 1e-3
+        let values = model.parameters.values
+        var numeric: [Double?] = []
+        for i in 0..<values.count {
+            let saved = values[i]
+            values[i] = saved + eps
+            let plus = meanLoss()
+            values[i] = saved - eps
+            let minus = meanLoss()
+            values[i] = saved
+            numeric.append((plus - minus) / (Double(saved + eps) - Double(saved - eps)))
+        }
+        for slice in model.parameters.slices {
+            checkGradient(Array(analytic[slice.range]), Array(numeric[slice.range]), "small model by \(conv) \(slice.name)")
         }
     }
 }

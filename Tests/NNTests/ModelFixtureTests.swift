@@ -67,6 +67,13 @@ final class ModelFixtureTests: EveryGEMMProviderTestCase {
         }
     }
 
+    /// The CNN with its convolutions through oneDNN (tensor.conv = "onednn"), whole and in
+    /// micro-batches of 3 (oneDNN's parts of 2 and 1 images).
+    func testCNNThroughOneDNNMatchesPyTorch() throws {
+        try checkModel(Self.cnnSpec, fixture: "cnn.json", conv: .onednn)
+        try checkModel(Self.cnnSpec, fixture: "cnn.json", maxBatch: 7, microBatch: 3, conv: .onednn)
+    }
+
     func testMLPMicroBatchesAccumulateToTheWholeBatch() throws {
         try everyGEMMProvider {
             try checkModel(Self.mlpSpec, fixture: "mlp.json", maxBatch: 5, microBatch: 3)
@@ -84,12 +91,15 @@ final class ModelFixtureTests: EveryGEMMProviderTestCase {
     }
 
     private func checkModel(_ spec: ModelSpec, fixture name: String, maxBatch: Int? = nil, microBatch: Int? = nil,
-                            file: StaticString = #filePath, line: UInt = #line) throws {
+                            conv: ConvAlgorithm = .im2col, file: StaticString = #filePath, line: UInt = #line) throws {
         let fixture = try ModelFixture.load(name)
         let batch = fixture.input.shape[0]
         XCTAssertEqual(Array(fixture.input.shape[1...]), spec.inputShape)
-        let model = try Sequential(spec: spec, maxBatch: maxBatch ?? batch)
+        let model = try Sequential(spec: spec, maxBatch: maxBatch ?? batch, conv: conv)
         XCTAssertEqual(model.classes, 10)
+        let convolutions = model.layers.compactMap { $0 as? Conv2d }
+        XCTAssertEqual(convolutions.map(\.usesOneDNN), convolutions.map { _ in conv != .im2col },
+                       "\(name): the convolutions run by \(conv)", file: file, line: line)
         Self.loadWeights(model, fixture)
 
         let sampleSize = spec.inputShape.reduce(1, *)

@@ -67,6 +67,15 @@ final class ConfigTests: XCTestCase {
                     "c.toml:2: model.input is [1, 4, 4] but fashion-mnist images are [1, 28, 28]")
     }
 
+    func testTensorConv() throws {
+        XCTAssertEqual(try TrainingConfig(parse(minimal)).tensor.conv, .auto)
+        XCTAssertEqual(try TrainingConfig(parse(minimal, ["tensor.conv=im2col"])).tensor.conv, .im2col)
+        XCTAssertEqual(try TrainingConfig(parse(minimal + "\n[tensor]\nconv = \"onednn\"\n")).tensor.conv, .onednn)
+        XCTAssertThrowsError(try parse(minimal, ["tensor.conv=mkldnn"])) {
+            XCTAssertEqual("\($0)", #"--set tensor.conv=mkldnn: tensor.conv must be one of "auto", "im2col", "onednn", got "mkldnn""#)
+        }
+    }
+
     func testMissingRequiredKey() {
         XCTAssertThrowsError(try parse("[data]\ndataset = \"synthetic\"\n")) { XCTAssertEqual("\($0)", "c.toml: model.layers is required") }
         XCTAssertThrowsError(try TrainingConfig(parse("[model]\nlayers = [{ type = \"flatten\" }]\n[data]\ndataset = \"synthetic\"\n"))) {
