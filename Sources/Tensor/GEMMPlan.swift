@@ -1,3 +1,5 @@
+import Foundation
+
 /// The libraries `gemm` can run a call on.
 public enum GEMMProvider: String, Sendable, Codable, CaseIterable {
     /// OpenBLAS's `cblas_sgemm`.
@@ -53,8 +55,10 @@ public struct GEMMShape: Hashable, Sendable, Codable, CustomStringConvertible {
 }
 
 /// Which provider runs each GEMM shape: a table installed once before training (the
-/// planner's choice), or one provider for every shape; shapes the table does not hold, and
-/// every shape before anything is installed, run on OpenBLAS. A provider that cannot take a
+/// planner's choice), or one provider for every shape. A shape the table does not hold (an
+/// evaluation batch, a rank's share of a balanced batch) takes the provider of the nearest
+/// shape it holds with the same transposes and accumulation, within a factor of 2 in each
+/// size; every other shape, and every shape before anything is installed, runs on OpenBLAS. A provider that cannot take a
 /// call (oneDNN without a primitive for it) hands it to OpenBLAS.
 ///
 /// The plan is process state that `gemm` reads on every call without a lock: install it
@@ -93,6 +97,25 @@ public enum GEMMPlan {
     /// The provider that runs `shape` now.
     public static func provider(for shape: GEMMShape) -> GEMMProvider {
         guard state.usesOneDNN else { return .openblas }
-        return state.forced ?? state.table[shape] ?? .openblas
+        return state.forced ?? state.table[shape] ?? nearest(shape, in: state.table)
+    }
+
+    /// The provider of the planned shape closest to `shape` (the sum of the sizes' log ratios)
+    /// among those with its transposes and accumulation and within a factor of 2 in each size;
+    /// OpenBLAS when there is none.
+    static func nearest(_ shape: GEMMShape, in table: [GEMMShape: GEMMProvider]) -> GEMMProvider {
+        var best: (distance: Double, sizes: [Int], provider: GEMMProvider) = (.infinity, [], .openblas)
+        for (planned, provider) in table
+        where planned.transA == shape.transA && planned.transB == shape.transB && planned.accumulates == shape.accumulates {
+            let ratios = [(planned.m, shape.m), (planned.n, shape.n), (planned.k, shape.k)].map { abs(log2(Double($0) / Double($1))) }
+            guard ratios.allSatisfy({ $0 <= 1 }) else { continue }
+            let distance = ratios.reduce(0, +), sizes = [planned.m, planned.n, planned.k]
+            // A tie goes to the smaller sizes, whatever order the table is read in, so that
+            // every rank picks the same.
+            if distance < best.distance || (distance == best.distance && sizes.lexicographicallyPrecedes(best.sizes)) {
+                best = (distance, sizes, provider)
+            }
+        }
+        return best.provider
     }
 }

@@ -141,46 +141,38 @@ final class FiniteDifferenceTests: EveryGEMMProviderTestCase {
         }
     }
 
-    func testConv2dWithStrideAndPadding() {
+    /// A convolution of geometry `g` against finite differences, on each path under each GEMM
+    /// provider; with `relu`, the ReLU must be active on some outputs and not others.
+    private func checkConv(_ g: ConvGeometry, outChannels: Int, relu: Bool, seed: UInt64, _ label: String) {
         everyGEMMProvider {
             for algorithm in [ConvAlgorithm.im2col, .onednn] {
-                let g = ConvGeometry(channels: 2, height: 5, width: 6, kernel: 3, stride: 2, padding: 1)
-                let layer = Conv2d(name: "conv", geometry: g, outChannels: 3, relu: false, algorithm: algorithm)
-                let h = LayerHarness(layer, inputShape: [2, 5, 6], outputShape: [3, g.outHeight, g.outWidth], batch: 2,
-                                     hasReLU: false, seed: 3)
-                checkLayer(h, eps: 1e-2, "conv stride 2 padding 1 by \(algorithm)")
+                let layer = Conv2d(name: "conv", geometry: g, outChannels: outChannels, relu: relu, algorithm: algorithm)
+                let h = LayerHarness(layer, inputShape: [g.channels, g.height, g.width],
+                                     outputShape: [outChannels, g.outHeight, g.outWidth], batch: 2, hasReLU: relu, seed: seed)
+                if relu {
+                    _ = h.objective()
+                    let active = h.r.indices.filter { h.y[$0] > 0 }.count
+                    XCTAssertTrue(active > 0 && active < h.r.count, "the ReLU must be active on some outputs and not others")
+                }
+                checkLayer(h, eps: 1e-2, "\(label) by \(algorithm)")
                 XCTAssertEqual(layer.usesOneDNN, algorithm == .onednn)
             }
         }
+    }
+
+    func testConv2dWithStrideAndPadding() {
+        checkConv(ConvGeometry(channels: 2, height: 5, width: 6, kernel: 3, stride: 2, padding: 1), outChannels: 3, relu: false,
+                  seed: 3, "conv stride 2 padding 1")
     }
 
     func testConv2dWithFusedReLU() {
-        everyGEMMProvider {
-            for algorithm in [ConvAlgorithm.im2col, .onednn] {
-                let g = ConvGeometry(channels: 2, height: 6, width: 5, kernel: 3, stride: 1, padding: 1)
-                let layer = Conv2d(name: "conv", geometry: g, outChannels: 2, relu: true, algorithm: algorithm)
-                let h = LayerHarness(layer, inputShape: [2, 6, 5], outputShape: [2, g.outHeight, g.outWidth], batch: 2,
-                                     hasReLU: true, seed: 4)
-                _ = h.objective()
-                let active = h.r.indices.filter { h.y[$0] > 0 }.count
-                XCTAssertTrue(active > 0 && active < h.r.count, "the ReLU must be active on some outputs and not others")
-                checkLayer(h, eps: 1e-2, "conv+relu by \(algorithm)")
-                XCTAssertEqual(layer.usesOneDNN, algorithm == .onednn)
-            }
-        }
+        checkConv(ConvGeometry(channels: 2, height: 6, width: 5, kernel: 3, stride: 1, padding: 1), outChannels: 2, relu: true,
+                  seed: 4, "conv+relu")
     }
 
     func testConv2dWithoutPaddingStride3() {
-        everyGEMMProvider {
-            for algorithm in [ConvAlgorithm.im2col, .onednn] {
-                let g = ConvGeometry(channels: 1, height: 8, width: 7, kernel: 2, stride: 3, padding: 0)
-                let layer = Conv2d(name: "conv", geometry: g, outChannels: 2, relu: false, algorithm: algorithm)
-                let h = LayerHarness(layer, inputShape: [1, 8, 7], outputShape: [2, g.outHeight, g.outWidth], batch: 2,
-                                     hasReLU: false, seed: 5)
-                checkLayer(h, eps: 1e-2, "conv stride 3 by \(algorithm)")
-                XCTAssertEqual(layer.usesOneDNN, algorithm == .onednn)
-            }
-        }
+        checkConv(ConvGeometry(channels: 1, height: 8, width: 7, kernel: 2, stride: 3, padding: 0), outChannels: 2, relu: false,
+                  seed: 5, "conv stride 3")
     }
 
     func testMaxPool2d() {

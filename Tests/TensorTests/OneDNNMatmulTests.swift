@@ -56,4 +56,21 @@ final class OneDNNMatmulTests: XCTestCase {
         GEMMPlan.reset()
         XCTAssertEqual(GEMMPlan.provider(for: shape), .openblas)
     }
+
+    /// A shape the plan did not see takes the provider of the nearest planned shape with its
+    /// transposes and accumulation, within a factor of 2 in each size; a tie goes to the
+    /// smaller planned sizes.
+    func testUnplannedShapesTakeTheNearestPlannedShapesProvider() {
+        func shape(_ m: Int, _ n: Int, _ k: Int, _ ops: String = "NT") -> GEMMShape {
+            GEMMShape(m: m, n: n, k: k, transA: ops.first == "T", transB: ops.last == "T", accumulates: false)
+        }
+        defer { GEMMPlan.reset() }
+        GEMMPlan.install([shape(128, 1024, 784): .onednn, shape(128, 10, 1024): .openblas,
+                          shape(100, 64, 64): .onednn, shape(400, 64, 64): .openblas])
+        XCTAssertEqual(GEMMPlan.provider(for: shape(131, 1024, 784)), .onednn, "a rank's share of a balanced batch")
+        XCTAssertEqual(GEMMPlan.provider(for: shape(125, 10, 1024)), .openblas)
+        XCTAssertEqual(GEMMPlan.provider(for: shape(300, 1024, 784)), .openblas, "beyond a factor of 2: OpenBLAS")
+        XCTAssertEqual(GEMMPlan.provider(for: shape(128, 1024, 784, "NN")), .openblas, "other transposes: OpenBLAS")
+        XCTAssertEqual(GEMMPlan.provider(for: shape(200, 64, 64)), .onednn, "a tie goes to the smaller planned sizes")
+    }
 }

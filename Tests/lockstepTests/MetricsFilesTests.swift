@@ -27,7 +27,7 @@ final class MetricsFilesTests: XCTestCase {
         let train = lines.filter { $0["kind"] as? String == "train" }, evals = lines.filter { $0["kind"] as? String == "eval" }
         XCTAssertEqual(train.compactMap { $0["step"] as? Int }, [20, 40, 60], "train.log_every = 20")
         XCTAssertEqual(evals.compactMap { $0["step"] as? Int }, [30, 60], "train.eval_every = 30, and the last step")
-        for key in ["epoch", "loss", "lr", "grad_norm", "samples_per_s", "wall_s", "time"] {
+        for key in ["epoch", "loss", "lr", "grad_norm", "samples_per_s", "mfu", "wall_s", "time"] {
             XCTAssertNotNil(train.first?[key] as? NSNumber, "train record: \(key)")
         }
         for key in ["epoch", "val_loss", "val_accuracy", "wall_s", "time"] {
@@ -36,8 +36,8 @@ final class MetricsFilesTests: XCTestCase {
         XCTAssertEqual((train[0]["lr"] as? Double) ?? 0, 0.05, accuracy: 1e-7)
         XCTAssertGreaterThan((train[0]["grad_norm"] as? Double) ?? 0, 0)
         let r = try InteropPython.run("check_tensorboard.py", [dir + "/tb", dir + "/m.jsonl"], framework: "tensorboard")
-        XCTAssertEqual(r["tags"] as? [String], ["train/grad_norm", "train/loss", "train/lr", "train/samples_per_s", "val/accuracy", "val/loss"])
-        XCTAssertEqual(r["scalars"] as? Int, 3 * 4 + 2 * 2)
+        XCTAssertEqual(r["tags"] as? [String], ["train/grad_norm", "train/loss", "train/lr", "train/mfu", "train/samples_per_s", "val/accuracy", "val/loss"])
+        XCTAssertEqual(r["scalars"] as? Int, 3 * 5 + 2 * 2)
         XCTAssertEqual((r["mismatches"] as? [Any])?.count, 0, "\(r)")
     }
 
