@@ -104,15 +104,17 @@ public enum GEMMPlan {
     /// among those with its transposes and accumulation and within a factor of 2 in each size;
     /// OpenBLAS when there is none.
     static func nearest(_ shape: GEMMShape, in table: [GEMMShape: GEMMProvider]) -> GEMMProvider {
-        var best: (distance: Double, sizes: [Int], provider: GEMMProvider) = (.infinity, [], .openblas)
+        // Called for every unplanned GEMM in a step: no allocation.
+        func ratio(_ a: Int, _ b: Int) -> Double { abs(log2(Double(a) / Double(b))) }
+        var best: (distance: Double, sizes: (Int, Int, Int), provider: GEMMProvider) = (.infinity, (.max, .max, .max), .openblas)
         for (planned, provider) in table
         where planned.transA == shape.transA && planned.transB == shape.transB && planned.accumulates == shape.accumulates {
-            let ratios = [(planned.m, shape.m), (planned.n, shape.n), (planned.k, shape.k)].map { abs(log2(Double($0) / Double($1))) }
-            guard ratios.allSatisfy({ $0 <= 1 }) else { continue }
-            let distance = ratios.reduce(0, +), sizes = [planned.m, planned.n, planned.k]
+            let dm = ratio(planned.m, shape.m), dn = ratio(planned.n, shape.n), dk = ratio(planned.k, shape.k)
+            guard max(dm, dn, dk) <= 1 else { continue }
+            let distance = dm + dn + dk, sizes = (planned.m, planned.n, planned.k)
             // A tie goes to the smaller sizes, whatever order the table is read in, so that
             // every rank picks the same.
-            if distance < best.distance || (distance == best.distance && sizes.lexicographicallyPrecedes(best.sizes)) {
+            if distance < best.distance || (distance == best.distance && sizes < best.sizes) {
                 best = (distance, sizes, provider)
             }
         }
