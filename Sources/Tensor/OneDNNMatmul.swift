@@ -50,7 +50,7 @@ public enum OneDNNMatmul {
 
     /// Creates the primitive of this call without running it.
     /// - Returns: false when oneDNN has none for it.
-    static func prepare(_ a: Matrix, _ transA: Transpose, _ b: Matrix, _ transB: Transpose, into c: Matrix, k: Int,
+    public static func prepare(_ a: Matrix, _ transA: Transpose, _ b: Matrix, _ transB: Transpose, into c: Matrix, k: Int,
                         alpha: Float, beta: Float) -> Bool {
         cache.lock.lock()
         defer { cache.lock.unlock() }

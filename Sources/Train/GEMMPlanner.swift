@@ -1,4 +1,6 @@
-import Foundation
+import Comm
+import Host
+import Tensor
 
 /// One GEMM shape's time per call on each provider, in seconds; `onednn` is infinite when
 /// oneDNN cannot run the shape.
@@ -32,7 +34,7 @@ public enum GEMMPlanner {
         let c = dense(rows: m, cols: n)
         let ta: Transpose = shape.transA ? .transposed : .none, tb: Transpose = shape.transB ? .transposed : .none
         let beta: Float = shape.accumulates ? 1 : 0
-        let blas = { openBLASGEMM(a, ta, b, tb, into: c, k: k, alpha: 1, beta: beta) }
+        let blas = { GEMMPlan.withProvider(.openblas) { gemm(a, ta, b, tb, into: c, beta: beta) } }
         guard OneDNNMatmul.prepare(a, ta, b, tb, into: c, k: k, alpha: 1, beta: beta) else {
             return GEMMTiming(shape: shape, openblas: seconds(blas), onednn: .infinity)
         }
@@ -43,7 +45,7 @@ public enum GEMMPlanner {
             dnnlTimes.append(seconds(dnnl))
             spent += blasTimes.last! + dnnlTimes.last!
         } while spent < budget && blasTimes.count < 7
-        return GEMMTiming(shape: shape, openblas: median(blasTimes), onednn: median(dnnlTimes))
+        return GEMMTiming(shape: shape, openblas: Statistics.median(blasTimes), onednn: Statistics.median(dnnlTimes))
     }
 
     /// A rows × cols matrix of small values (no denormals, no overflow when accumulated).
@@ -54,16 +56,8 @@ public enum GEMMPlanner {
     }
 
     private static func seconds(_ body: () -> Void) -> Double {
-        var start = timespec(), end = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &start)
+        let start = MonotonicClock.nanoseconds()
         body()
-        clock_gettime(CLOCK_MONOTONIC, &end)
-        return Double(end.tv_sec - start.tv_sec) + Double(end.tv_nsec - start.tv_nsec) / 1e9
-    }
-
-    private static func median(_ values: [Double]) -> Double {
-        let sorted = values.sorted()
-        let mid = sorted.count / 2
-        return sorted.count % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+        return MonotonicClock.seconds(since: start)
     }
 }
